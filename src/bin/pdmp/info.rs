@@ -1,0 +1,166 @@
+//! `pdmp info`: the header, regions and table contents of a dump.
+
+use crate::output::{print_json, table, Failure, SCHEMA_VERSION};
+use pdmp::summary::{Counts, Summary};
+use pdmp::DumpFile;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Show the header, regions, tables and object counts of a dump.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:
+  pdmp info                      # the dump of the Emacs on PATH
+  pdmp info emacs.pdmp
+  pdmp info --json emacs.pdmp | jq .byte_counts")]
+pub struct Args {
+    /// The dump to read. Default: the dump the `emacs` on PATH loads.
+    file: Option<PathBuf>,
+    /// Print one JSON document instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    schema_version: u32,
+    file: String,
+    #[serde(flatten)]
+    summary: &'a Summary,
+}
+
+pub fn run(args: &Args) -> Result<ExitCode, Failure> {
+    let path = match &args.file {
+        Some(path) => path.clone(),
+        None => pdmp::locate::installed_emacs_dump().map_err(|e| {
+            Failure::new(format!(
+                "no FILE given and no installed Emacs dump found ({e}); name a dump file"
+            ))
+        })?,
+    };
+    let file = DumpFile::open(&path).map_err(|e| Failure::in_file(&path, e))?;
+    let dump = file.dump().map_err(|e| Failure::in_file(&path, e))?;
+    let summary = Summary::of(&dump);
+    if args.json {
+        print_json(&Report {
+            schema_version: SCHEMA_VERSION,
+            file: path.display().to_string(),
+            summary: &summary,
+        })?;
+    } else {
+        print_human(&path.display().to_string(), &summary);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_human(file: &str, s: &Summary) {
+    let numbering = match s.pvec_numbering.numbering {
+        Some(n) => n.name().to_string(),
+        None => "unknown".to_string(),
+    };
+    let mut overview = table(&[]);
+    overview.add_row(vec!["file".to_string(), file.to_string()]);
+    overview.add_row(vec!["size".to_string(), format!("{} bytes", s.size)]);
+    overview.add_row(vec![
+        "layout".to_string(),
+        format!("{}: {}", s.layout.name(), s.layout.describe()),
+    ]);
+    overview.add_row(vec![
+        "pvec numbering".to_string(),
+        format!("{numbering} ({})", s.pvec_numbering.evidence.join("; ")),
+    ]);
+    overview.add_row(vec![
+        "magic".to_string(),
+        "DUMPEDGNUEMACS (dump complete)".to_string(),
+    ]);
+    overview.add_row(vec!["fingerprint".to_string(), s.fingerprint.clone()]);
+    if let Some(list) = s.hash_list {
+        let length = list
+            .length
+            .map_or("not a plain vector".to_string(), |n| n.to_string());
+        overview.add_row(vec![
+            "hash list".to_string(),
+            format!("offset {}, {length} entries", list.offset),
+        ]);
+    }
+    if s.trailing_bytes > 0 {
+        overview.add_row(vec![
+            "trailing bytes".to_string(),
+            format!("{} after the last table", s.trailing_bytes),
+        ]);
+    }
+    println!("{overview}");
+
+    let b = s.byte_counts;
+    println!(
+        "Byte counts: header={} hot={} discardable={} cold={}",
+        b.header, b.hot, b.discardable, b.cold
+    );
+    println!(
+        "Reloc counts: hot={} discardable={}",
+        s.reloc_counts.hot, s.reloc_counts.discardable
+    );
+
+    let r = &s.regions;
+    let mut regions = table(&["region", "offset", "size", "note"]);
+    let padding = r.discardable.size.saturating_sub(r.discardable_used);
+    for (name, span, note) in [
+        ("header", r.header, String::new()),
+        ("hot", r.hot, String::new()),
+        (
+            "discardable",
+            r.discardable,
+            format!("{} used, {padding} padding", r.discardable_used),
+        ),
+        ("cold heap data", r.cold_heap, String::new()),
+        ("tables", r.tables, String::new()),
+    ] {
+        regions.add_row(vec![
+            name.to_string(),
+            span.offset.to_string(),
+            span.size.to_string(),
+            note,
+        ]);
+    }
+    println!("{regions}");
+
+    let mut tables = table(&["table", "offset", "entries", "bytes"]);
+    for t in &s.tables {
+        tables.add_row(vec![
+            t.name.to_string(),
+            t.offset.to_string(),
+            t.count.to_string(),
+            t.bytes.to_string(),
+        ]);
+    }
+    println!("{tables}");
+
+    let mut relocs = table(&["phase", "relocation kind", "count"]);
+    for phase in &s.relocations {
+        for (kind, count) in &phase.by_kind.0 {
+            relocs.add_row(vec![
+                phase.phase.name().to_string(),
+                kind.clone(),
+                count.to_string(),
+            ]);
+        }
+        relocs.add_row(vec![
+            phase.phase.name().to_string(),
+            "total".to_string(),
+            phase.total.to_string(),
+        ]);
+    }
+    println!("{relocs}");
+
+    print_counts("object starts by Lisp type", &s.object_starts);
+    print_counts("vectorlike objects by pvec type", &s.vectorlike);
+    print_counts("emacs relocations by kind", &s.emacs_relocs);
+}
+
+fn print_counts(title: &str, counts: &Counts) {
+    let mut t = table(&[title, "count"]);
+    for (name, count) in &counts.0 {
+        t.add_row(vec![name.clone(), count.to_string()]);
+    }
+    t.add_row(vec!["total".to_string(), counts.total().to_string()]);
+    println!("{t}");
+}

@@ -1,0 +1,239 @@
+//! The overview `pdmp info` prints: geometry, tables and what the tables hold,
+//! counted in one pass over each table.
+
+use crate::dump::{Dump, Regions};
+use crate::header::{Layout, Phase, DUMP_RELOC_SIZE, EMACS_RELOC_SIZE};
+use crate::lisp::LispType;
+use crate::pvec::PvecDetection;
+use crate::tables::RelocKind;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// Named counts in a fixed order; serialized as a JSON object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts(pub Vec<(String, u64)>);
+
+impl Counts {
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|(_, n)| n).sum()
+    }
+
+    pub fn get(&self, name: &str) -> Option<u64> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, c)| *c)
+    }
+}
+
+impl Serialize for Counts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, count) in &self.0 {
+            map.serialize_entry(name, count)?;
+        }
+        map.end()
+    }
+}
+
+/// One table's place and size.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TableSummary {
+    pub name: &'static str,
+    pub offset: u64,
+    pub count: u64,
+    pub bytes: u64,
+}
+
+/// The sizes Emacs prints as `Byte counts: header=… hot=… discardable=… cold=…`
+/// when it writes a dump.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ByteCounts {
+    pub header: u64,
+    pub hot: u64,
+    pub discardable: u64,
+    pub cold: u64,
+}
+
+/// The counts Emacs prints as `Reloc counts: hot=… discardable=…`: dump
+/// relocations of every phase, by the region their site lies in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RelocCounts {
+    pub hot: u64,
+    pub discardable: u64,
+    /// Sites outside both regions (none in a sound dump).
+    pub elsewhere: u64,
+}
+
+/// The relocations of one phase.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PhaseSummary {
+    pub phase: Phase,
+    pub total: u64,
+    pub by_kind: Counts,
+}
+
+/// The hash-list vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct HashList {
+    pub offset: u64,
+    /// `None` when the offset does not hold a plain vector.
+    pub length: Option<u64>,
+}
+
+/// Everything `pdmp info` reports about a dump.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub size: u64,
+    pub layout: Layout,
+    pub header_size: u64,
+    pub pvec_numbering: PvecDetection,
+    /// Always `"complete"`: a failed dump is refused before a summary exists.
+    pub magic: &'static str,
+    pub fingerprint: String,
+    pub trailing_bytes: u64,
+    pub regions: Regions,
+    pub tables: Vec<TableSummary>,
+    pub byte_counts: ByteCounts,
+    pub reloc_counts: RelocCounts,
+    pub relocations: Vec<PhaseSummary>,
+    pub object_starts: Counts,
+    pub vectorlike: Counts,
+    pub emacs_relocs: Counts,
+    pub hash_list: Option<HashList>,
+}
+
+impl Summary {
+    /// Counts everything in one pass per table.
+    pub fn of(dump: &Dump<'_>) -> Summary {
+        let header = dump.header();
+        let layout = header.layout;
+        let regions = dump.regions();
+        let pvec_numbering = dump.pvec_numbering();
+
+        let mut tables = Vec::new();
+        let mut relocations = Vec::new();
+        let mut reloc_counts = RelocCounts {
+            hot: 0,
+            discardable: 0,
+            elsewhere: 0,
+        };
+        for (phase, table) in dump.dump_relocs() {
+            tables.push(TableSummary {
+                name: phase.table_name(),
+                offset: table.offset,
+                count: table.len() as u64,
+                bytes: table.len() as u64 * DUMP_RELOC_SIZE,
+            });
+            let mut by_type = [0u64; 32];
+            for reloc in table.iter() {
+                let type_bits = reloc
+                    .kind
+                    .to_type(layout)
+                    .expect("decoded under this layout");
+                by_type[usize::from(type_bits)] += 1;
+                if regions.hot.contains(reloc.offset) {
+                    reloc_counts.hot += 1;
+                } else if regions.discardable.contains(reloc.offset) {
+                    reloc_counts.discardable += 1;
+                } else {
+                    reloc_counts.elsewhere += 1;
+                }
+            }
+            let mut kinds: Vec<(RelocKind, u64)> = (0u32..32)
+                .filter(|&t| by_type[t as usize] > 0)
+                .map(|t| (RelocKind::from_type(t, layout), by_type[t as usize]))
+                .collect();
+            kinds.sort();
+            relocations.push(PhaseSummary {
+                phase,
+                total: table.len() as u64,
+                by_kind: Counts(kinds.into_iter().map(|(k, n)| (k.name(), n)).collect()),
+            });
+        }
+
+        let starts = dump.object_starts();
+        tables.push(TableSummary {
+            name: "object_starts",
+            offset: starts.offset,
+            count: starts.len() as u64,
+            bytes: starts.len() as u64 * DUMP_RELOC_SIZE,
+        });
+        let mut by_tag = [0u64; 32];
+        let mut by_pvec = [0u64; 64];
+        let mut unreadable_vectors = 0;
+        for start in starts.iter() {
+            by_tag[usize::from(start.type_bits)] += 1;
+            if start.lisp_type() == Some(LispType::Vectorlike) {
+                match dump.vector_header_at(start.offset) {
+                    Ok(h) => by_pvec[usize::from(h.pvec_type())] += 1,
+                    Err(_) => unreadable_vectors += 1,
+                }
+            }
+        }
+        let object_starts = Counts(
+            (0u32..32)
+                .filter(|&t| by_tag[t as usize] > 0)
+                .map(|t| {
+                    let name = LispType::from_tag(t)
+                        .map_or_else(|| format!("invalid type {t}"), |l| l.name().to_string());
+                    (name, by_tag[t as usize])
+                })
+                .collect(),
+        );
+        let mut vectorlike: Vec<(String, u64)> = (0u8..64)
+            .filter(|&t| by_pvec[usize::from(t)] > 0)
+            .map(|t| {
+                let name = pvec_numbering
+                    .numbering
+                    .and_then(|n| n.type_name(t))
+                    .map_or_else(|| format!("pvec {t}"), str::to_string);
+                (name, by_pvec[usize::from(t)])
+            })
+            .collect();
+        if unreadable_vectors > 0 {
+            vectorlike.push(("unreadable header".to_string(), unreadable_vectors));
+        }
+        vectorlike.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+
+        let emacs = dump.emacs_relocs();
+        tables.push(TableSummary {
+            name: "emacs_relocs",
+            offset: emacs.offset,
+            count: emacs.len() as u64,
+            bytes: emacs.len() as u64 * EMACS_RELOC_SIZE,
+        });
+        let mut emacs_kinds: Vec<(String, u64)> = Vec::new();
+        for reloc in emacs.iter() {
+            let name = reloc.value.kind_name();
+            match emacs_kinds.iter_mut().find(|(n, _)| n == name) {
+                Some((_, count)) => *count += 1,
+                None => emacs_kinds.push((name.to_string(), 1)),
+            }
+        }
+        emacs_kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+
+        Summary {
+            size: dump.size(),
+            layout,
+            header_size: layout.header_size(),
+            pvec_numbering,
+            magic: "complete",
+            fingerprint: header.fingerprint_hex(),
+            trailing_bytes: header.trailing_bytes,
+            regions,
+            tables,
+            byte_counts: ByteCounts {
+                header: regions.header.size,
+                hot: regions.hot.size,
+                discardable: regions.discardable_used,
+                cold: regions.cold.size,
+            },
+            reloc_counts,
+            relocations,
+            object_starts,
+            vectorlike: Counts(vectorlike),
+            emacs_relocs: Counts(emacs_kinds),
+            hash_list: header.hash_list.map(|offset| HashList {
+                offset,
+                length: dump.hash_list_len(),
+            }),
+        }
+    }
+}

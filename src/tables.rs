@@ -1,0 +1,323 @@
+//! Zero-copy views of the three kinds of table at the end of a dump, and the
+//! typed entries they decode into.
+//!
+//! A table view borrows the file's bytes; entries are decoded one at a time
+//! when asked for, so iterating half a million relocations allocates nothing.
+
+use crate::header::{Layout, DUMP_RELOC_SIZE, EMACS_RELOC_SIZE};
+use crate::lisp::LispType;
+use std::marker::PhantomData;
+
+/// Bits of a packed dump relocation (and object start) entry.
+const OFFSET_BITS: u32 = 27;
+const ALIGNMENT_BITS: u32 = 2;
+
+fn split_packed(word: u32) -> (u64, u32) {
+    let offset = u64::from(word & ((1 << OFFSET_BITS) - 1)) << ALIGNMENT_BITS;
+    (offset, word >> OFFSET_BITS)
+}
+
+/// What a dump relocation does to the word at its site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RelocKind {
+    /// Raw pointer into the executable: `word += emacs_basis`.
+    EmacsPtrRaw,
+    /// Raw pointer into the dump: `word += dump_base`.
+    DumpPtrRaw,
+    /// Site is a native-comp unit to re-link (28+, LATE phase).
+    NativeCompUnit,
+    /// Site is a native subr whose function pointer is looked up (28+, VERY_LATE).
+    NativeSubr,
+    /// Site is a bignum whose limbs live in the cold region.
+    Bignum,
+    /// Lisp value pointing into the dump, with its tag.
+    DumpLispValue(LispType),
+    /// Lisp value pointing into the executable, with its tag.
+    EmacsLispValue(LispType),
+    /// A type number the layout does not define.
+    Invalid(u8),
+}
+
+impl RelocKind {
+    /// Decodes the 5-bit type field under a layout's numbering.
+    pub fn from_type(type_bits: u32, layout: Layout) -> RelocKind {
+        let lisp = |t: u32| LispType::from_tag(t).expect("tag below 8");
+        let (bignum, lisp_base) = match layout {
+            Layout::Emacs27 => (2, 3),
+            Layout::Emacs28 => (4, 5),
+        };
+        match type_bits {
+            0 => RelocKind::EmacsPtrRaw,
+            1 => RelocKind::DumpPtrRaw,
+            2 if layout == Layout::Emacs28 => RelocKind::NativeCompUnit,
+            3 if layout == Layout::Emacs28 => RelocKind::NativeSubr,
+            t if t == bignum => RelocKind::Bignum,
+            t if (lisp_base..lisp_base + 8).contains(&t) => {
+                RelocKind::DumpLispValue(lisp(t - lisp_base))
+            }
+            t if (lisp_base + 8..lisp_base + 16).contains(&t) => {
+                RelocKind::EmacsLispValue(lisp(t - lisp_base - 8))
+            }
+            t => RelocKind::Invalid(t as u8),
+        }
+    }
+
+    /// The 5-bit type field that encodes this kind under a layout's numbering;
+    /// `None` for kinds the layout lacks (native compilation in 27).
+    pub fn to_type(self, layout: Layout) -> Option<u8> {
+        let (bignum, lisp_base) = match layout {
+            Layout::Emacs27 => (2, 3),
+            Layout::Emacs28 => (4, 5),
+        };
+        match self {
+            RelocKind::EmacsPtrRaw => Some(0),
+            RelocKind::DumpPtrRaw => Some(1),
+            RelocKind::NativeCompUnit => (layout == Layout::Emacs28).then_some(2),
+            RelocKind::NativeSubr => (layout == Layout::Emacs28).then_some(3),
+            RelocKind::Bignum => Some(bignum),
+            RelocKind::DumpLispValue(t) => Some(lisp_base + t.tag()),
+            RelocKind::EmacsLispValue(t) => Some(lisp_base + 8 + t.tag()),
+            RelocKind::Invalid(t) => Some(t),
+        }
+    }
+
+    /// Emacs's name for the kind, e.g. `DUMP_TO_DUMP_LV+cons`.
+    pub fn name(self) -> String {
+        match self {
+            RelocKind::EmacsPtrRaw => "DUMP_TO_EMACS_PTR_RAW".into(),
+            RelocKind::DumpPtrRaw => "DUMP_TO_DUMP_PTR_RAW".into(),
+            RelocKind::NativeCompUnit => "NATIVE_COMP_UNIT".into(),
+            RelocKind::NativeSubr => "NATIVE_SUBR".into(),
+            RelocKind::Bignum => "BIGNUM".into(),
+            RelocKind::DumpLispValue(t) => format!("DUMP_TO_DUMP_LV+{}", t.name()),
+            RelocKind::EmacsLispValue(t) => format!("DUMP_TO_EMACS_LV+{}", t.name()),
+            RelocKind::Invalid(t) => format!("invalid type {t}"),
+        }
+    }
+}
+
+/// One entry of a dump relocation table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DumpReloc {
+    /// Byte offset of the relocated word in the file.
+    pub offset: u64,
+    pub kind: RelocKind,
+}
+
+/// One entry of the object-starts table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectStart {
+    pub offset: u64,
+    /// The recorded 5-bit type field; a valid entry holds a `Lisp_Type` tag.
+    pub type_bits: u8,
+}
+
+impl ObjectStart {
+    pub fn lisp_type(&self) -> Option<LispType> {
+        LispType::from_tag(self.type_bits.into())
+    }
+}
+
+/// What an emacs relocation writes into the executable's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmacsRelocValue {
+    /// Copy `length` bytes from `dump_offset` in the dump.
+    CopyFromDump { dump_offset: i32, length: i32 },
+    /// Store the low `length` bytes of `value`.
+    Immediate { value: i64, length: i32 },
+    /// Store `dump_base + dump_offset`.
+    DumpPtrRaw { dump_offset: i32 },
+    /// Store `emacs_basis + emacs_offset`.
+    EmacsPtrRaw { emacs_offset: i32 },
+    /// Store a Lisp value pointing at `dump_offset`; `tag` is the raw length field.
+    DumpLispValue { dump_offset: i32, tag: i32 },
+    /// Store a Lisp value pointing at `emacs_basis + emacs_offset`.
+    EmacsLispValue { emacs_offset: i32, tag: i32 },
+    /// Type 6 or 7: undefined.
+    Invalid { type_bits: u8 },
+}
+
+impl EmacsRelocValue {
+    /// Emacs's name for the kind.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            EmacsRelocValue::CopyFromDump { .. } => "COPY_FROM_DUMP",
+            EmacsRelocValue::Immediate { .. } => "IMMEDIATE",
+            EmacsRelocValue::DumpPtrRaw { .. } => "DUMP_PTR_RAW",
+            EmacsRelocValue::EmacsPtrRaw { .. } => "EMACS_PTR_RAW",
+            EmacsRelocValue::DumpLispValue { .. } => "DUMP_LV",
+            EmacsRelocValue::EmacsLispValue { .. } => "EMACS_LV",
+            EmacsRelocValue::Invalid { .. } => "invalid",
+        }
+    }
+}
+
+/// One entry of the emacs relocation table: a store into the executable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmacsReloc {
+    /// Destination, relative to `emacs_basis`.
+    pub emacs_offset: i32,
+    pub value: EmacsRelocValue,
+}
+
+impl EmacsReloc {
+    fn decode(entry: &[u8]) -> EmacsReloc {
+        let le32 = |at: usize| le_u32(&entry[at..]) as i32;
+        let packed = le32(0);
+        let type_bits = (packed & 0b111) as u8;
+        // Bits 3..31 hold a signed 29-bit length: an arithmetic shift keeps the sign.
+        let length = packed >> 3;
+        let emacs_offset = le32(4);
+        let low = le32(8);
+        let value = match type_bits {
+            0 => EmacsRelocValue::CopyFromDump {
+                dump_offset: low,
+                length,
+            },
+            1 => EmacsRelocValue::Immediate {
+                value: i64::from_le_bytes(entry[8..16].try_into().expect("8")),
+                length,
+            },
+            2 => EmacsRelocValue::DumpPtrRaw { dump_offset: low },
+            3 => EmacsRelocValue::EmacsPtrRaw { emacs_offset: low },
+            4 => EmacsRelocValue::DumpLispValue {
+                dump_offset: low,
+                tag: length,
+            },
+            5 => EmacsRelocValue::EmacsLispValue {
+                emacs_offset: low,
+                tag: length,
+            },
+            t => EmacsRelocValue::Invalid { type_bits: t },
+        };
+        EmacsReloc {
+            emacs_offset,
+            value,
+        }
+    }
+}
+
+/// An entry type of a table: its size and how it decodes.
+pub trait Entry: Sized {
+    /// Bytes per entry.
+    const SIZE: u64;
+    fn decode(bytes: &[u8], layout: Layout) -> Self;
+}
+
+impl Entry for DumpReloc {
+    const SIZE: u64 = DUMP_RELOC_SIZE;
+    fn decode(bytes: &[u8], layout: Layout) -> Self {
+        let (offset, type_bits) = split_packed(le_u32(bytes));
+        DumpReloc {
+            offset,
+            kind: RelocKind::from_type(type_bits, layout),
+        }
+    }
+}
+
+impl Entry for ObjectStart {
+    const SIZE: u64 = DUMP_RELOC_SIZE;
+    fn decode(bytes: &[u8], _: Layout) -> Self {
+        let (offset, type_bits) = split_packed(le_u32(bytes));
+        ObjectStart {
+            offset,
+            type_bits: type_bits as u8,
+        }
+    }
+}
+
+impl Entry for EmacsReloc {
+    const SIZE: u64 = EMACS_RELOC_SIZE;
+    fn decode(bytes: &[u8], _: Layout) -> Self {
+        EmacsReloc::decode(bytes)
+    }
+}
+
+fn le_u32(bytes: &[u8]) -> u32 {
+    u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"))
+}
+
+/// A table borrowed from the file, decoded entry by entry on demand.
+#[derive(Debug)]
+pub struct Table<'a, E> {
+    bytes: &'a [u8],
+    /// Byte offset of the table in the file.
+    pub offset: u64,
+    layout: Layout,
+    entry: PhantomData<E>,
+}
+
+impl<E> Clone for Table<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<E> Copy for Table<'_, E> {}
+
+/// A dump relocation table (one per phase).
+pub type DumpRelocTable<'a> = Table<'a, DumpReloc>;
+/// The object-starts table: every Lisp object the dumper wrote outside the
+/// discardable region, with its tag.
+pub type ObjectStartTable<'a> = Table<'a, ObjectStart>;
+/// The emacs relocation table: stores into the executable, sorted by destination.
+pub type EmacsRelocTable<'a> = Table<'a, EmacsReloc>;
+
+impl<'a, E: Entry> Table<'a, E> {
+    /// A view of `bytes`, which must hold whole entries.
+    pub(crate) fn new(bytes: &'a [u8], offset: u64, layout: Layout) -> Self {
+        debug_assert_eq!(bytes.len() as u64 % E::SIZE, 0);
+        Table {
+            bytes,
+            offset,
+            layout,
+            entry: PhantomData,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes.len() / E::SIZE as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Entry `index`, or `None` past the end.
+    pub fn get(&self, index: usize) -> Option<E> {
+        let size = E::SIZE as usize;
+        let start = index.checked_mul(size)?;
+        let bytes = self.bytes.get(start..start.checked_add(size)?)?;
+        Some(E::decode(bytes, self.layout))
+    }
+
+    /// Byte offset in the file of entry `index`.
+    pub fn entry_offset(&self, index: usize) -> u64 {
+        self.offset + index as u64 * E::SIZE
+    }
+
+    /// All entries in file order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = E> + 'a {
+        let layout = self.layout;
+        self.bytes
+            .chunks_exact(E::SIZE as usize)
+            .map(move |bytes| E::decode(bytes, layout))
+    }
+}
+
+impl ObjectStartTable<'_> {
+    /// The object starting exactly at `offset`, by binary search (the table is
+    /// sorted in a sound dump).
+    pub fn find(&self, offset: u64) -> Option<ObjectStart> {
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            let start = self.get(mid)?;
+            match start.offset.cmp(&offset) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Some(start),
+            }
+        }
+        None
+    }
+}
