@@ -202,16 +202,19 @@ impl Header {
         if size > i32::MAX as u64 {
             return Err(Error::TooLarge { size });
         }
-        // Each layout reading either succeeds or fails at some stage; the
-        // reading that got furthest explains the file best.
-        let mut best: Option<(Stage, Error)> = None;
+        // Each layout reading either succeeds or fails at some stage. Of two
+        // failures, the reading whose last table still ends at the end of the
+        // file (one corrupted field) or else the one that got further
+        // explains the file best.
+        let mut best: Option<((bool, Stage), Error)> = None;
         let mut fits = Vec::with_capacity(2);
         for layout in Layout::ALL {
             match read_as(data, layout) {
                 Ok(header) => fits.push(header),
                 Err((stage, err)) => {
-                    if best.as_ref().is_none_or(|(s, _)| stage > *s) {
-                        best = Some((stage, err));
+                    let rank = (last_table_ends_at_eof(data, layout), stage);
+                    if best.as_ref().is_none_or(|(r, _)| rank > *r) {
+                        best = Some((rank, err));
                     }
                 }
             }
@@ -273,6 +276,18 @@ enum Stage {
     Chain,
     Regions,
     EndOfFile,
+}
+
+/// Whether the emacs_relocs locator of `layout` ends exactly at the end of the file.
+fn last_table_ends_at_eof(data: &[u8], layout: Layout) -> bool {
+    let at = layout.field_offsets().emacs_relocs;
+    if data.len() < layout.header_size() as usize {
+        return false;
+    }
+    let (offset, count) = (read_i32(data, at), read_i32(data, at + 4));
+    offset >= 0
+        && count >= 0
+        && offset as u64 + count as u64 * EMACS_RELOC_SIZE == data.len() as u64
 }
 
 fn read_i32(data: &[u8], at: u64) -> i32 {
