@@ -161,6 +161,14 @@ impl<'a> Dump<'a> {
         Ok(u64::from_le_bytes(bytes.try_into().expect("8 bytes")))
     }
 
+    /// The word at `offset`, or `None` outside the file: for hot loops that
+    /// count failures instead of reporting them.
+    pub fn word(&self, offset: u64) -> Option<u64> {
+        let start = usize::try_from(offset).ok()?;
+        let bytes = self.data.get(start..start.checked_add(8)?)?;
+        Some(u64::from_le_bytes(bytes.try_into().expect("8 bytes")))
+    }
+
     /// The header word of the vectorlike object at `offset`.
     pub fn vector_header_at(&self, offset: u64) -> Result<VectorHeader> {
         let bytes = self.bytes_at(offset, 8, "vectorlike header")?;

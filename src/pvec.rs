@@ -229,16 +229,20 @@ pub fn detect(dump: &Dump<'_>) -> PvecDetection {
         .collect();
     let mut votes = vec![0u64; subr_numbers.len()];
     let header = dump.header();
-    let mut at = header.discardable_start.next_multiple_of(8);
-    while at + 8 <= header.cold_start {
-        if let Ok(word) = dump.word_at(at) {
-            for (i, (_, subr)) in subr_numbers.iter().enumerate() {
-                if VectorHeader(word) == VectorHeader::bare_pseudovector(*subr) {
-                    votes[i] += 1;
-                }
+    let discardable = dump
+        .bytes()
+        .get(header.discardable_start as usize..header.cold_start as usize)
+        .unwrap_or_default();
+    let skip = discardable.len().min(
+        header.discardable_start.next_multiple_of(8) as usize - header.discardable_start as usize,
+    );
+    for word in discardable[skip..].chunks_exact(8) {
+        let word = VectorHeader(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        for (i, (_, subr)) in subr_numbers.iter().enumerate() {
+            if word == VectorHeader::bare_pseudovector(*subr) {
+                votes[i] += 1;
             }
         }
-        at += 8;
     }
     let best = votes
         .iter()
