@@ -1,6 +1,7 @@
 //! The `pdmp` command line: argument parsing and output formatting only; the
 //! library does the work.
 
+mod generate;
 mod info;
 mod output;
 
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "pdmp", version, about, long_about = None)]
 #[command(after_help = "Exit status: 0 success, 1 problems found or different, 2 could not run.")]
-struct Cli {
+pub struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -19,12 +20,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Info(info::Args),
+    #[command(hide = true)]
+    Generate(generate::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
+        Command::Generate(args) => generate::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,52 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[pdmp] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'pdmp'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'pdmp'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand info 'Show the header, regions, tables and object counts of a dump'
+            cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pdmp;info'= {
+            cand --json 'Print one JSON document instead of tables'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'pdmp;generate'= {
+            cand --out-dir 'Directory that receives completions/ and man/'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'pdmp;help'= {
+            cand info 'Show the header, regions, tables and object counts of a dump'
+            cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pdmp;help;info'= {
+        }
+        &'pdmp;help;generate'= {
+        }
+        &'pdmp;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,38 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_pdmp_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_pdmp_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_pdmp_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_pdmp_using_subcommand
+    set -l cmd (__fish_pdmp_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c pdmp -n "__fish_pdmp_needs_command" -s h -l help -d 'Print help'
+complete -c pdmp -n "__fish_pdmp_needs_command" -s V -l version -d 'Print version'
+complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "info" -d 'Show the header, regions, tables and object counts of a dump'
+complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "generate" -d 'Write shell completions and man pages (for packagers; hidden from --help)'
+complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pdmp -n "__fish_pdmp_using_subcommand info" -l json -d 'Print one JSON document instead of tables'
+complete -c pdmp -n "__fish_pdmp_using_subcommand info" -s h -l help -d 'Print help'
+complete -c pdmp -n "__fish_pdmp_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
+complete -c pdmp -n "__fish_pdmp_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info generate help" -f -a "info" -d 'Show the header, regions, tables and object counts of a dump'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers; hidden from --help)'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
