@@ -16,6 +16,9 @@ _pdmp() {
             ",$1")
                 cmd="pdmp"
                 ;;
+            pdmp,diff)
+                cmd="pdmp__subcmd__diff"
+                ;;
             pdmp,generate)
                 cmd="pdmp__subcmd__generate"
                 ;;
@@ -24,6 +27,9 @@ _pdmp() {
                 ;;
             pdmp,info)
                 cmd="pdmp__subcmd__info"
+                ;;
+            pdmp__subcmd__help,diff)
+                cmd="pdmp__subcmd__help__subcmd__diff"
                 ;;
             pdmp__subcmd__help,generate)
                 cmd="pdmp__subcmd__help__subcmd__generate"
@@ -41,12 +47,34 @@ _pdmp() {
 
     case "${cmd}" in
         pdmp)
-            opts="-h -V --help --version info generate help"
+            opts="-h -V --help --version info diff generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__diff)
+            opts="-h --json --all --fail-on-growth --max-growth --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --fail-on-growth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-growth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -73,8 +101,22 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__help)
-            opts="info generate help"
+            opts="info diff generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__help__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

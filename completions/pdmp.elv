@@ -23,11 +23,20 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand info 'Show the header, regions, tables and object counts of a dump'
+            cand diff 'Compare two dumps: header, regions, objects and relocations, with deltas'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pdmp;info'= {
             cand --json 'Print one JSON document instead of tables'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'pdmp;diff'= {
+            cand --fail-on-growth 'Exit 1 only if the file grew by more than this many percent'
+            cand --max-growth 'Exit 1 only if the file grew by more than this many bytes'
+            cand --json 'Print one JSON document instead of tables'
+            cand --all 'Show unchanged figures too'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -38,10 +47,13 @@ set edit:completion:arg-completer[pdmp] = {|@words|
         }
         &'pdmp;help'= {
             cand info 'Show the header, regions, tables and object counts of a dump'
+            cand diff 'Compare two dumps: header, regions, objects and relocations, with deltas'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pdmp;help;info'= {
+        }
+        &'pdmp;help;diff'= {
         }
         &'pdmp;help;generate'= {
         }

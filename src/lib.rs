@@ -17,6 +17,7 @@
 //! # Ok::<(), pdmp::Error>(())
 //! ```
 
+pub mod diff;
 pub mod dump;
 pub mod error;
 pub mod header;

@@ -1,6 +1,7 @@
 //! The `pdmp` command line: argument parsing and output formatting only; the
 //! library does the work.
 
+mod diff;
 mod generate;
 mod info;
 mod output;
@@ -20,6 +21,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Info(info::Args),
+    Diff(diff::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Generate(args) => generate::run(&args),
     };
     match result {
