@@ -27,6 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show the header, regions, tables and object counts of a dump')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations, with deltas')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count and bytes per type and region, page relocation density, and what each object and symbol retains')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -46,6 +47,16 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'pdmp;stats' {
+            [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Entries in each ranking (largest objects, top retainers)')
+            [CompletionResult]::new('--symbol', '--symbol', [CompletionResultType]::ParameterName, 'Show what the symbol NAME retains, by type')
+            [CompletionResult]::new('--emacs', '--emacs', [CompletionResultType]::ParameterName, 'The Emacs executable that wrote the dump (for built-in symbol names)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document instead of tables')
+            [CompletionResult]::new('--csv', '--csv', [CompletionResultType]::ParameterName, 'Print CSV rows (section,region,kind,pvec,name,offset,count,bytes,retained)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'pdmp;generate' {
             [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Directory that receives completions/ and man/')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -55,6 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
         'pdmp;help' {
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show the header, regions, tables and object counts of a dump')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations, with deltas')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count and bytes per type and region, page relocation density, and what each object and symbol retains')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -63,6 +75,9 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             break
         }
         'pdmp;help;diff' {
+            break
+        }
+        'pdmp;help;stats' {
             break
         }
         'pdmp;help;generate' {

@@ -28,6 +28,9 @@ _pdmp() {
             pdmp,info)
                 cmd="pdmp__subcmd__info"
                 ;;
+            pdmp,stats)
+                cmd="pdmp__subcmd__stats"
+                ;;
             pdmp__subcmd__help,diff)
                 cmd="pdmp__subcmd__help__subcmd__diff"
                 ;;
@@ -40,6 +43,9 @@ _pdmp() {
             pdmp__subcmd__help,info)
                 cmd="pdmp__subcmd__help__subcmd__info"
                 ;;
+            pdmp__subcmd__help,stats)
+                cmd="pdmp__subcmd__help__subcmd__stats"
+                ;;
             *)
                 ;;
         esac
@@ -47,7 +53,7 @@ _pdmp() {
 
     case "${cmd}" in
         pdmp)
-            opts="-h -V --help --version info diff generate help"
+            opts="-h -V --help --version info diff stats generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -101,7 +107,7 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__help)
-            opts="info diff generate help"
+            opts="info diff stats generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -170,6 +176,20 @@ _pdmp() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pdmp__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pdmp__subcmd__info)
             opts="-h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -177,6 +197,32 @@ _pdmp() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__stats)
+            opts="-h --top --json --csv --symbol --emacs --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --symbol)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --emacs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -24,6 +24,7 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand --version 'Print version'
             cand info 'Show the header, regions, tables and object counts of a dump'
             cand diff 'Compare two dumps: header, regions, objects and relocations, with deltas'
+            cand stats 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -40,6 +41,15 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'pdmp;stats'= {
+            cand --top 'Entries in each ranking (largest objects, top retainers)'
+            cand --symbol 'Show what the symbol NAME retains, by type'
+            cand --emacs 'The Emacs executable that wrote the dump (for built-in symbol names)'
+            cand --json 'Print one JSON document instead of tables'
+            cand --csv 'Print CSV rows (section,region,kind,pvec,name,offset,count,bytes,retained)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'pdmp;generate'= {
             cand --out-dir 'Directory that receives completions/ and man/'
             cand -h 'Print help'
@@ -48,12 +58,15 @@ set edit:completion:arg-completer[pdmp] = {|@words|
         &'pdmp;help'= {
             cand info 'Show the header, regions, tables and object counts of a dump'
             cand diff 'Compare two dumps: header, regions, objects and relocations, with deltas'
+            cand stats 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pdmp;help;info'= {
         }
         &'pdmp;help;diff'= {
+        }
+        &'pdmp;help;stats'= {
         }
         &'pdmp;help;generate'= {
         }

@@ -68,4 +68,13 @@ pub enum Error {
         len: u64,
         size: u64,
     },
+
+    /// Heap contents an analysis relies on (object order, a size field, a
+    /// pointer) are not what a sound dump holds.
+    #[error("{what} at offset {offset}: {problem}")]
+    BadData {
+        what: &'static str,
+        offset: u64,
+        problem: String,
+    },
 }

@@ -18,13 +18,18 @@
 //! ```
 
 pub mod diff;
+pub mod dominators;
 pub mod dump;
 pub mod error;
+pub mod executable;
+pub mod graph;
 pub mod header;
 pub mod lisp;
 pub mod locate;
 pub mod pvec;
+pub mod stats;
 pub mod summary;
+pub mod symbol;
 pub mod tables;
 
 pub use dump::{Dump, DumpFile, Regions, Span};

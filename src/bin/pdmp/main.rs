@@ -5,6 +5,7 @@ mod diff;
 mod generate;
 mod info;
 mod output;
+mod stats;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,16 +23,25 @@ pub struct Cli {
 enum Command {
     Info(info::Args),
     Diff(diff::Args),
+    Stats(stats::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
 
 fn main() -> ExitCode {
+    // Like other Unix filters, end quietly when the reader of our output
+    // goes away (`pdmp info | head`) instead of failing on the write.
+    // SAFETY: restoring the default disposition of one signal at start-up,
+    // before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Stats(args) => stats::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,690 @@
+//! The object graph of a dump, built from its tables alone.
+//!
+//! No per-version struct layout is needed: nodes are the objects of the
+//! object-starts table, the images in the discardable region that emacs
+//! relocations copy into the executable, and the bytes only raw pointers reach
+//! (string data, intervals, forwarding structs); edges are the dump
+//! relocations, from the node containing the relocated word to the node its
+//! stored offset lands in. Roots are what keeps objects alive from outside
+//! the dump. `pdmp stats` measures this graph; `pdmp diff` compares two.
+//!
+//! Construction is linear in objects + relocations: node starts go into a
+//! bitmap over the file with a rank index, so "which node contains offset X"
+//! is O(1), and edges are bucketed by source with a counting sort into
+//! compact `u32` arrays.
+
+use crate::dump::Dump;
+use crate::error::{Error, Result};
+use crate::lisp::{LispType, VectorHeader, ARRAY_MARK_FLAG, PSEUDOVECTOR_FLAG};
+use crate::tables::{EmacsRelocValue, RelocKind};
+
+/// Bytes of a `Lisp_Symbol` on x86_64 (27–30).
+pub const SYMBOL_SIZE: u64 = 48;
+/// Bytes of a `Lisp_Cons`.
+pub const CONS_SIZE: u64 = 16;
+/// Bytes of a `Lisp_String` (`size`, `size_byte`, `intervals`, `data`).
+pub const STRING_SIZE: u64 = 32;
+/// Bytes of a `Lisp_Float`.
+pub const FLOAT_SIZE: u64 = 8;
+/// Bytes before the data of a bool-vector (header word and bit count).
+pub const BOOL_VECTOR_HEADER: u64 = 16;
+
+/// What a node is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NodeKind {
+    /// An object of the object-starts table, with its tag.
+    Object(LispType),
+    /// The image of a built-in symbol, copied into the executable at load.
+    CopiedSymbol,
+    /// The image of a built-in subr, copied into the executable at load.
+    CopiedSubr,
+    /// Other bytes copied into the executable (large C variables).
+    CopiedData,
+    /// Bytes reached only through raw pointers (string data, intervals,
+    /// forwarding and buffer-local structs, bignum limbs). Its extent runs to
+    /// the next node or the end of its region.
+    Raw,
+}
+
+impl NodeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeKind::Object(t) => t.name(),
+            NodeKind::CopiedSymbol => "copied symbol",
+            NodeKind::CopiedSubr => "copied subr",
+            NodeKind::CopiedData => "copied data",
+            NodeKind::Raw => "raw data",
+        }
+    }
+
+    /// Whether this node is a symbol (dumped or a built-in image).
+    pub fn is_symbol(self) -> bool {
+        matches!(
+            self,
+            NodeKind::Object(LispType::Symbol) | NodeKind::CopiedSymbol
+        )
+    }
+}
+
+/// Why a node is a root: bits of [`Node::roots`].
+pub mod root {
+    /// An emacs relocation stores a pointer to it into the executable.
+    pub const EMACS_RELOC: u8 = 1;
+    /// The hash list (or the hash-list vector itself).
+    pub const HASH_LIST: u8 = 2;
+    /// A copied image: it lives inside the executable after load.
+    pub const COPIED: u8 = 4;
+    /// An interned symbol: the obarray keeps it.
+    pub const INTERNED: u8 = 8;
+
+    /// Names of the bits set in `flags`.
+    pub fn names(flags: u8) -> Vec<&'static str> {
+        [
+            (EMACS_RELOC, "emacs relocation"),
+            (HASH_LIST, "hash list"),
+            (COPIED, "copied into Emacs"),
+            (INTERNED, "interned"),
+        ]
+        .iter()
+        .filter(|(bit, _)| flags & bit != 0)
+        .map(|&(_, name)| name)
+        .collect()
+    }
+}
+
+/// No pvec type (the node is not vectorlike).
+pub const NO_PVEC: u8 = u8::MAX;
+
+/// One node: a byte range of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Node {
+    pub offset: u32,
+    /// Extent in bytes, clamped to the next node and to the region end.
+    pub size: u32,
+    pub kind: NodeKind,
+    /// The pvec type number of vectorlike objects and subr images, else [`NO_PVEC`].
+    pub pvec: u8,
+    /// [`root`] bits; 0 for a node that is not a root.
+    pub roots: u8,
+}
+
+impl Node {
+    pub fn end(&self) -> u64 {
+        u64::from(self.offset) + u64::from(self.size)
+    }
+}
+
+/// Irregularities met while building, none of which stop the analysis.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BuildNotes {
+    /// Objects whose computed size reaches past the next node (clamped).
+    pub overlapping_objects: u64,
+    /// Bytes cut off by that clamping.
+    pub overlap_bytes: u64,
+    /// Relocation sites that lie in no node.
+    pub unowned_sites: u64,
+    /// Relocations whose stored offset lies in no node.
+    pub dangling_targets: u64,
+}
+
+/// The object graph. Nodes are sorted by offset; node `i`'s edges are
+/// `edge_target[edge_start[i]..edge_start[i+1]]`, with the relocated word's
+/// offset in `edge_site` at the same index.
+pub struct Graph {
+    nodes: Vec<Node>,
+    edge_start: Vec<u32>,
+    edge_target: Vec<u32>,
+    edge_site: Vec<u32>,
+    index: StartIndex,
+    pub notes: BuildNotes,
+}
+
+impl Graph {
+    /// Builds the graph of `dump`.
+    pub fn build(dump: &Dump<'_>) -> Result<Graph> {
+        Builder::new(dump)?.build()
+    }
+
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn node(&self, index: u32) -> &Node {
+        &self.nodes[index as usize]
+    }
+
+    /// Total number of edges.
+    pub fn edge_count(&self) -> usize {
+        self.edge_target.len()
+    }
+
+    /// Targets of node `index`'s edges.
+    pub fn successors(&self, index: u32) -> &[u32] {
+        let range = self.edge_range(index);
+        &self.edge_target[range]
+    }
+
+    /// Node `index`'s edges as (target node, offset of the relocated word).
+    pub fn edges(&self, index: u32) -> impl Iterator<Item = (u32, u64)> + '_ {
+        let range = self.edge_range(index);
+        self.edge_target[range.clone()]
+            .iter()
+            .zip(&self.edge_site[range])
+            .map(|(&t, &s)| (t, u64::from(s)))
+    }
+
+    /// The edge stored in the word at `site` of node `index`, if any.
+    pub fn edge_at(&self, index: u32, site: u64) -> Option<u32> {
+        self.edges(index).find(|&(_, s)| s == site).map(|(t, _)| t)
+    }
+
+    fn edge_range(&self, index: u32) -> std::ops::Range<usize> {
+        let i = index as usize;
+        self.edge_start[i] as usize..self.edge_start[i + 1] as usize
+    }
+
+    /// The CSR arrays (`start` has one entry per node plus one), for
+    /// algorithms such as [`crate::dominators`].
+    pub fn csr(&self) -> (&[u32], &[u32]) {
+        (&self.edge_start, &self.edge_target)
+    }
+
+    /// The node whose extent contains `offset`.
+    pub fn containing(&self, offset: u64) -> Option<u32> {
+        let i = self.index.last_at_or_before(offset)?;
+        (offset < self.nodes[i as usize].end()).then_some(i)
+    }
+
+    /// The node starting exactly at `offset`.
+    pub fn node_at(&self, offset: u64) -> Option<u32> {
+        let i = self.index.last_at_or_before(offset)?;
+        (u64::from(self.nodes[i as usize].offset) == offset).then_some(i)
+    }
+
+    /// Indices of the root nodes, ascending.
+    pub fn roots(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.nodes.len() as u32).filter(|&i| self.nodes[i as usize].roots != 0)
+    }
+}
+
+/// Set bits for node starts over the file's byte offsets, with a rank per
+/// 64-bit word: the index of the last node at or before an offset in O(1).
+struct StartIndex {
+    bits: Vec<u64>,
+    rank: Vec<u32>,
+}
+
+impl StartIndex {
+    fn new(limit: u64) -> StartIndex {
+        StartIndex {
+            bits: vec![0; limit.div_ceil(64) as usize],
+            rank: Vec::new(),
+        }
+    }
+
+    fn set(&mut self, offset: u64) {
+        self.bits[(offset / 64) as usize] |= 1 << (offset % 64);
+    }
+
+    fn finish(&mut self) {
+        let mut total = 0u32;
+        self.rank = self
+            .bits
+            .iter()
+            .map(|w| {
+                let before = total;
+                total += w.count_ones();
+                before
+            })
+            .collect();
+    }
+
+    /// Set offsets in ascending order.
+    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.bits.iter().enumerate().flat_map(|(i, &word)| {
+            let mut w = word;
+            std::iter::from_fn(move || {
+                (w != 0).then(|| {
+                    let bit = w.trailing_zeros();
+                    w &= w - 1;
+                    i as u64 * 64 + u64::from(bit)
+                })
+            })
+        })
+    }
+
+    fn last_at_or_before(&self, offset: u64) -> Option<u32> {
+        let word = (offset / 64) as usize;
+        if word >= self.bits.len() {
+            let total = self.rank.last()? + self.bits.last()?.count_ones();
+            return total.checked_sub(1);
+        }
+        let mask = u64::MAX >> (63 - offset % 64);
+        (self.rank[word] + (self.bits[word] & mask).count_ones()).checked_sub(1)
+    }
+}
+
+struct Builder<'d, 'a> {
+    dump: &'d Dump<'a>,
+    /// End of the heap: the first table.
+    heap_end: u64,
+    bool_vector: Option<u8>,
+}
+
+impl<'d, 'a> Builder<'d, 'a> {
+    fn new(dump: &'d Dump<'a>) -> Result<Self> {
+        let bool_vector = dump
+            .pvec_numbering()
+            .numbering
+            .and_then(|n| n.type_number("BOOL_VECTOR"));
+        Ok(Builder {
+            dump,
+            heap_end: dump.header().tables_start(),
+            bool_vector,
+        })
+    }
+
+    fn region_end(&self, offset: u64) -> u64 {
+        let h = self.dump.header();
+        if offset < h.discardable_start {
+            h.discardable_start
+        } else if offset < h.cold_start {
+            h.cold_start
+        } else {
+            self.heap_end
+        }
+    }
+
+    /// Size of the object at `offset` with tag `tag`, and its pvec type.
+    fn object_size(&self, offset: u64, tag: LispType) -> Result<(u64, u8)> {
+        let bad = |problem: String| Error::BadData {
+            what: "vectorlike header",
+            offset,
+            problem,
+        };
+        Ok(match tag {
+            LispType::Symbol => (SYMBOL_SIZE, NO_PVEC),
+            LispType::Cons => (CONS_SIZE, NO_PVEC),
+            LispType::String => (STRING_SIZE, NO_PVEC),
+            LispType::Float => (FLOAT_SIZE, NO_PVEC),
+            LispType::Vectorlike => {
+                let header = self.dump.vector_header_at(offset)?;
+                let limit = self.dump.size();
+                if header.is_marked() {
+                    return Err(bad(format!("{:#x} has the GC mark bit set", header.0)));
+                }
+                let pvec = header.pvec_type();
+                let size = if let Some(len) = header.plain_len() {
+                    len.checked_mul(8)
+                        .and_then(|b| b.checked_add(8))
+                        .filter(|&b| b <= limit)
+                        .ok_or_else(|| bad(format!("plain vector of {len} elements")))?
+                } else if Some(pvec) == self.bool_vector {
+                    let bits = self.dump.word_at(offset + 8)?;
+                    bits.checked_add(63)
+                        .map(|b| b / 64 * 8 + BOOL_VECTOR_HEADER)
+                        .filter(|&b| b <= limit)
+                        .ok_or_else(|| bad(format!("bool-vector of {bits} bits")))?
+                } else {
+                    8 + 8 * (header.lisp_slots() + header.rest_words())
+                };
+                (size, pvec)
+            }
+            LispType::Unused1 | LispType::Fixnum0 | LispType::Fixnum1 => {
+                return Err(Error::BadData {
+                    what: "object start",
+                    offset,
+                    problem: format!("tag {} is not a heap object", tag.name()),
+                })
+            }
+        })
+    }
+
+    /// Objects of the object-starts table, checked ascending and in the heap.
+    fn objects(&self) -> Result<Vec<Node>> {
+        let starts = self.dump.object_starts();
+        let mut nodes = Vec::with_capacity(starts.len());
+        let mut previous = None;
+        for (i, start) in starts.iter().enumerate() {
+            let entry = starts.entry_offset(i);
+            let bad = |problem: String| Error::BadData {
+                what: "object_starts entry",
+                offset: entry,
+                problem,
+            };
+            if previous.is_some_and(|p| start.offset <= p) {
+                return Err(bad(format!(
+                    "offset {} is not above the previous entry's",
+                    start.offset
+                )));
+            }
+            previous = Some(start.offset);
+            if start.offset >= self.heap_end {
+                return Err(bad(format!(
+                    "offset {} is not below the first table ({})",
+                    start.offset, self.heap_end
+                )));
+            }
+            let tag = start
+                .lisp_type()
+                .ok_or_else(|| bad(format!("type {} is not a Lisp tag", start.type_bits)))?;
+            let (size, pvec) = self.object_size(start.offset, tag)?;
+            nodes.push(Node {
+                offset: start.offset as u32,
+                size: size.min(u64::from(u32::MAX)) as u32,
+                kind: NodeKind::Object(tag),
+                pvec,
+                roots: 0,
+            });
+        }
+        Ok(nodes)
+    }
+
+    /// Images that emacs relocations copy into the executable, split into
+    /// symbols and subrs where the copy holds several.
+    fn copies(&self) -> Result<Vec<Node>> {
+        let header = self.dump.header();
+        let emacs = self.dump.emacs_relocs();
+        let mut nodes = Vec::new();
+        for (i, reloc) in emacs.iter().enumerate() {
+            let EmacsRelocValue::CopyFromDump {
+                dump_offset,
+                length,
+            } = reloc.value
+            else {
+                continue;
+            };
+            let start = u64::try_from(dump_offset).ok();
+            let len = u64::try_from(length).ok();
+            let (start, len) = match (start, len) {
+                (Some(s), Some(l)) if l > 0 && s.checked_add(l).is_some_and(|e| e <= self.heap_end) => {
+                    (s, l)
+                }
+                _ => {
+                    return Err(Error::BadData {
+                        what: "emacs_relocs entry",
+                        offset: emacs.entry_offset(i),
+                        problem: format!(
+                            "COPY_FROM_DUMP of {length} bytes from {dump_offset} is not inside the heap"
+                        ),
+                    })
+                }
+            };
+            let in_discardable = (header.discardable_start..header.cold_start).contains(&start);
+            let first = self.dump.word_at(start).ok().map(VectorHeader);
+            let is_subr_image = first.is_some_and(|h| {
+                h.0 & PSEUDOVECTOR_FLAG != 0 && h.0 & ARRAY_MARK_FLAG == 0 && h.0 & 0xff_ffff == 0
+            });
+            let mut push = |offset: u64, size: u64, kind: NodeKind, pvec: u8| {
+                nodes.push(Node {
+                    offset: offset as u32,
+                    size: size as u32,
+                    kind,
+                    pvec,
+                    roots: root::COPIED,
+                })
+            };
+            if in_discardable && is_subr_image && len >= 8 {
+                let pvec = first.map_or(NO_PVEC, |h| h.pvec_type());
+                push(start, len, NodeKind::CopiedSubr, pvec);
+            } else if in_discardable && len % SYMBOL_SIZE == 0 {
+                for at in (start..start + len).step_by(SYMBOL_SIZE as usize) {
+                    push(at, SYMBOL_SIZE, NodeKind::CopiedSymbol, NO_PVEC);
+                }
+            } else {
+                push(start, len, NodeKind::CopiedData, NO_PVEC);
+            }
+        }
+        nodes.sort_unstable_by_key(|n| n.offset);
+        nodes.dedup_by_key(|n| n.offset);
+        Ok(nodes)
+    }
+
+    fn build(self) -> Result<Graph> {
+        let dump = self.dump;
+        let header = dump.header();
+        let mut notes = BuildNotes::default();
+
+        // Objects and copies, merged in offset order; a copy that starts at
+        // an object start only makes that object a root.
+        let objects = self.objects()?;
+        let copies = self.copies()?;
+        let mut fixed = Vec::with_capacity(objects.len() + copies.len());
+        let mut copy_iter = copies.into_iter().peekable();
+        for object in objects {
+            while let Some(copy) = copy_iter.next_if(|c| c.offset <= object.offset) {
+                if copy.offset == object.offset {
+                    fixed.push(Node {
+                        roots: root::COPIED,
+                        ..object
+                    });
+                } else {
+                    fixed.push(copy);
+                }
+            }
+            if fixed
+                .last()
+                .is_none_or(|n: &Node| n.offset != object.offset)
+            {
+                fixed.push(object);
+            }
+        }
+        fixed.extend(copy_iter);
+        let mut index = StartIndex::new(self.heap_end);
+        for node in &fixed {
+            index.set(node.offset.into());
+        }
+        index.finish();
+        let fixed_end = |i: u32, fixed: &[Node]| fixed[i as usize].end();
+
+        // Raw-pointer targets that fall in no object become raw nodes.
+        let contained = |offset: u64, index: &StartIndex| {
+            index
+                .last_at_or_before(offset)
+                .is_some_and(|i| offset < fixed_end(i, &fixed))
+        };
+        let mut raw = Vec::new();
+        let mut raw_target = |offset: u64| {
+            if offset >= header.layout.header_size()
+                && offset < self.heap_end
+                && !contained(offset, &index)
+            {
+                raw.push(offset);
+            }
+        };
+        for (_, table) in dump.dump_relocs() {
+            for reloc in table.iter() {
+                match reloc.kind {
+                    RelocKind::DumpPtrRaw => {
+                        if let Ok(target) = dump.word_at(reloc.offset) {
+                            raw_target(target);
+                        }
+                    }
+                    RelocKind::Bignum => {
+                        if let Ok(bytes) = dump.bytes_at(reloc.offset + 8, 4, "bignum data") {
+                            let at = i32::from_le_bytes(bytes.try_into().expect("4 bytes"));
+                            if let Ok(at) = u64::try_from(at) {
+                                raw_target(at);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for reloc in dump.emacs_relocs().iter() {
+            if let EmacsRelocValue::DumpPtrRaw { dump_offset } = reloc.value {
+                if let Ok(target) = u64::try_from(dump_offset) {
+                    raw_target(target);
+                }
+            }
+        }
+        for &offset in &raw {
+            index.set(offset);
+        }
+        index.finish();
+
+        // All nodes in offset order, then extents clamped to the next node.
+        let mut nodes = Vec::with_capacity(fixed.len() + raw.len());
+        let mut fixed_iter = fixed.into_iter().peekable();
+        for offset in index.iter() {
+            match fixed_iter.next_if(|n| u64::from(n.offset) == offset) {
+                Some(node) => nodes.push(node),
+                None => nodes.push(Node {
+                    offset: offset as u32,
+                    size: 0,
+                    kind: NodeKind::Raw,
+                    pvec: NO_PVEC,
+                    roots: 0,
+                }),
+            }
+        }
+        for i in 0..nodes.len() {
+            let start = u64::from(nodes[i].offset);
+            let region_end = self.region_end(start);
+            let next = nodes
+                .get(i + 1)
+                .map_or(region_end, |n| u64::from(n.offset).min(region_end));
+            let node = &mut nodes[i];
+            if node.kind == NodeKind::Raw {
+                node.size = (next - start) as u32;
+            } else if node.end() > next {
+                notes.overlapping_objects += 1;
+                notes.overlap_bytes += node.end() - next;
+                node.size = (next - start) as u32;
+            }
+        }
+        let graph_index = index;
+        let containing = |offset: u64| {
+            let i = graph_index.last_at_or_before(offset)?;
+            (offset < nodes[i as usize].end()).then_some(i)
+        };
+
+        // Edges: (source, target, site), bucketed by source.
+        let mut triples: Vec<(u32, u32, u32)> = Vec::new();
+        for (_, table) in dump.dump_relocs() {
+            triples.reserve(table.len());
+            for reloc in table.iter() {
+                let target = match reloc.kind {
+                    RelocKind::DumpPtrRaw | RelocKind::DumpLispValue(_) => {
+                        dump.word_at(reloc.offset).ok()
+                    }
+                    RelocKind::Bignum => dump
+                        .bytes_at(reloc.offset + 8, 4, "bignum data")
+                        .ok()
+                        .and_then(|b| {
+                            u64::try_from(i32::from_le_bytes(b.try_into().expect("4"))).ok()
+                        }),
+                    _ => None,
+                };
+                let Some(target) = target else { continue };
+                let Some(source) = containing(reloc.offset) else {
+                    notes.unowned_sites += 1;
+                    continue;
+                };
+                let Some(target) = containing(target) else {
+                    notes.dangling_targets += 1;
+                    continue;
+                };
+                if source != target {
+                    triples.push((source, target, reloc.offset as u32));
+                }
+            }
+        }
+        let mut edge_start = vec![0u32; nodes.len() + 1];
+        for &(source, _, _) in &triples {
+            edge_start[source as usize + 1] += 1;
+        }
+        for i in 0..nodes.len() {
+            edge_start[i + 1] += edge_start[i];
+        }
+        let mut fill = edge_start.clone();
+        let mut edge_target = vec![0u32; triples.len()];
+        let mut edge_site = vec![0u32; triples.len()];
+        for (source, target, site) in triples {
+            let slot = &mut fill[source as usize];
+            edge_target[*slot as usize] = target;
+            edge_site[*slot as usize] = site;
+            *slot += 1;
+        }
+
+        // Roots.
+        let mut marks: Vec<(u32, u8)> = Vec::new();
+        for reloc in dump.emacs_relocs().iter() {
+            let target = match reloc.value {
+                EmacsRelocValue::DumpLispValue { dump_offset, .. }
+                | EmacsRelocValue::DumpPtrRaw { dump_offset } => u64::try_from(dump_offset).ok(),
+                _ => None,
+            };
+            if let Some(i) = target.and_then(containing) {
+                marks.push((i, root::EMACS_RELOC));
+            }
+        }
+        let hash_list: Vec<u64> = header
+            .hash_list
+            .filter(|&o| o != 0)
+            .into_iter()
+            .chain(dump.hash_list_entries().into_iter().flatten())
+            .collect();
+        for offset in hash_list {
+            if let Some(i) = containing(offset) {
+                marks.push((i, root::HASH_LIST));
+            }
+        }
+        for (i, flag) in marks {
+            nodes[i as usize].roots |= flag;
+        }
+        for node in nodes.iter_mut() {
+            if node.kind == NodeKind::Object(LispType::Symbol) {
+                // Bits 6..7 of the first byte: `interned`.
+                let flags = dump.bytes()[node.offset as usize];
+                if flags >> 6 != 0 {
+                    node.roots |= root::INTERNED;
+                }
+            }
+        }
+        Ok(Graph {
+            nodes,
+            edge_start,
+            edge_target,
+            edge_site,
+            index: graph_index,
+            notes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_index_ranks() {
+        let mut index = StartIndex::new(300);
+        for offset in [0, 8, 63, 64, 200] {
+            index.set(offset);
+        }
+        index.finish();
+        assert_eq!(index.last_at_or_before(0), Some(0));
+        assert_eq!(index.last_at_or_before(7), Some(0));
+        assert_eq!(index.last_at_or_before(8), Some(1));
+        assert_eq!(index.last_at_or_before(63), Some(2));
+        assert_eq!(index.last_at_or_before(64), Some(3));
+        assert_eq!(index.last_at_or_before(199), Some(3));
+        assert_eq!(index.last_at_or_before(250), Some(4));
+        assert_eq!(index.last_at_or_before(10_000), Some(4));
+        assert_eq!(index.iter().collect::<Vec<_>>(), vec![0, 8, 63, 64, 200]);
+        let mut empty = StartIndex::new(100);
+        empty.set(50);
+        empty.finish();
+        assert_eq!(empty.last_at_or_before(49), None);
+    }
+}
