@@ -22,9 +22,12 @@ pub mod error;
 pub mod header;
 pub mod lisp;
 pub mod locate;
+pub mod native;
+pub mod pairing;
 pub mod pvec;
 pub mod summary;
 pub mod tables;
+pub mod verify;
 
 pub use dump::{Dump, DumpFile, Regions, Span};
 pub use error::{Error, Result};
