@@ -74,7 +74,9 @@ pub fn installed_emacs_dump() -> Result<PathBuf, LocateError> {
 pub enum FindDumpError {
     #[error(transparent)]
     Locate(#[from] LocateError),
-    #[error("no dump found for {exe}: Emacs could not report one ({asked}) and none of {tried} exists")]
+    #[error(
+        "no dump found for {exe}: Emacs could not report one ({asked}) and none of {tried} exists"
+    )]
     NotFound {
         exe: PathBuf,
         asked: String,

@@ -262,7 +262,7 @@ impl<'a> ObjectIndex<'a> {
 
     /// The object starting exactly at `offset`.
     fn find(&self, offset: u64) -> Option<ObjectStart> {
-        if offset % 8 != 0 {
+        if !offset.is_multiple_of(8) {
             return None;
         }
         let word = usize::try_from(offset / 8).ok()?;
@@ -277,8 +277,7 @@ impl<'a> ObjectIndex<'a> {
             .map(|w| w.count_ones())
             .sum();
         let below = (bits & ((1u64 << bit) - 1)).count_ones();
-        self.table
-            .get((self.rank[block] + before + below) as usize)
+        self.table.get((self.rank[block] + before + below) as usize)
     }
 }
 
@@ -426,15 +425,17 @@ impl<'d, 'a> Verifier<'d, 'a> {
             let ordered = previous.is_none_or(|p| p.offset < offset);
             let aligned = offset % 8 == 0;
             sorted &= ordered && aligned && offset < self.tables_start;
-            check(checks, "object_starts_order").expect(ordered && aligned, at, || {
-                match previous {
+            check(checks, "object_starts_order").expect(
+                ordered && aligned,
+                at,
+                || match previous {
                     Some(p) if !ordered => format!(
                         "object start #{i} at {offset} does not follow the previous one at {}",
                         p.offset
                     ),
                     _ => format!("object start #{i} at {offset} is not 8-aligned"),
-                }
-            });
+                },
+            );
             let tag = start.lisp_type().filter(|t| t.is_heap_object());
             check(checks, "object_starts_tags").expect(tag.is_some(), at, || {
                 format!(
@@ -446,14 +447,26 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 && !self.in_discardable(offset)
                 && offset < self.tables_start;
             check(checks, "object_starts_placement").expect(placed, at, || {
-                format!("object start #{i} at {offset} lies {}", self.where_is(offset))
+                format!(
+                    "object start #{i} at {offset} lies {}",
+                    self.where_is(offset)
+                )
             });
             previous = Some(start);
         }
         if sorted {
             self.index = Some(ObjectIndex::build(table, self.tables_start));
         } else {
-            for name in ["object_extents", "dump_lv_targets", "emacs_relocs_dump_lv_targets", "bignum_sites", "native_comp_sites", "native_comp_counts", "hash_list", "lisp_slots"] {
+            for name in [
+                "object_extents",
+                "dump_lv_targets",
+                "emacs_relocs_dump_lv_targets",
+                "bignum_sites",
+                "native_comp_sites",
+                "native_comp_counts",
+                "hash_list",
+                "lisp_slots",
+            ] {
                 check(checks, name).skip("object_starts is not sorted, aligned and in place");
             }
         }
@@ -463,7 +476,9 @@ impl<'d, 'a> Verifier<'d, 'a> {
             let at = table.entry_offset(i);
             let next = next_starts.next();
             let offset = start.offset;
-            let Some(tag) = start.lisp_type() else { continue };
+            let Some(tag) = start.lisp_type() else {
+                continue;
+            };
             let cold = offset >= h.cold_start;
             let mut size = match tag {
                 LispType::Cons => Some(16),
@@ -524,7 +539,11 @@ impl<'d, 'a> Verifier<'d, 'a> {
             if !sorted {
                 continue;
             }
-            let region_end = if cold { self.tables_start } else { h.discardable_start };
+            let region_end = if cold {
+                self.tables_start
+            } else {
+                h.discardable_start
+            };
             let limit = next.map_or(region_end, |n| n.min(region_end));
             match size {
                 Some(size) => {
@@ -533,13 +552,19 @@ impl<'d, 'a> Verifier<'d, 'a> {
                         format!(
                             "{} object at {offset} of {size} bytes ends at {end}, past {}",
                             tag.name(),
-                            if next.is_some_and(|n| n <= region_end) { "the next object start" } else { "the end of its region" }
+                            if next.is_some_and(|n| n <= region_end) {
+                                "the next object start"
+                            } else {
+                                "the end of its region"
+                            }
                         )
                     })
                 }
-                None if tag == LispType::Vectorlike => check(checks, "object_extents").expect(false, at, || {
-                    format!("vectorlike at {offset}: size cannot be computed from its header")
-                }),
+                None if tag == LispType::Vectorlike => {
+                    check(checks, "object_extents").expect(false, at, || {
+                        format!("vectorlike at {offset}: size cannot be computed from its header")
+                    })
+                }
                 None => {}
             }
         }
@@ -564,7 +589,10 @@ impl<'d, 'a> Verifier<'d, 'a> {
         } else if offset < h.discardable_start {
             "in the hot region".into()
         } else if offset < h.cold_start {
-            format!("in the discardable region [{}, {})", h.discardable_start, h.cold_start)
+            format!(
+                "in the discardable region [{}, {})",
+                h.discardable_start, h.cold_start
+            )
         } else if offset < self.tables_start {
             "in the cold region".into()
         } else if offset < self.dump.size() {
@@ -585,14 +613,20 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 start.lisp_type().map_or("?", |t| t.name()),
                 tag.name()
             )),
-            None => Err(format!("{offset} is not an object start ({})", self.where_is(offset))),
+            None => Err(format!(
+                "{offset} is not an object start ({})",
+                self.where_is(offset)
+            )),
         }
     }
 
     /// The object at `offset` if it is a pseudovector of type `pvec`.
     fn expect_pvec(&self, offset: u64, pvec: Option<u8>, name: &str) -> Result<(), String> {
         self.expect_object(offset, LispType::Vectorlike)?;
-        let vh = self.dump.vector_header_at(offset).map_err(|e| e.to_string())?;
+        let vh = self
+            .dump
+            .vector_header_at(offset)
+            .map_err(|e| e.to_string())?;
         match pvec {
             Some(t) if vh.is_pseudovector() && vh.pvec_type() == t => Ok(()),
             Some(_) => Err(format!(
@@ -614,9 +648,16 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 let at = table.entry_offset(i);
                 let site = reloc.offset;
                 let name = phase.table_name();
-                check(checks, "dump_relocs_sorted").expect(previous.is_none_or(|p| p < site), at, || {
-                    format!("{name} #{i}: site {site} does not follow the previous site {}", previous.unwrap_or(0))
-                });
+                check(checks, "dump_relocs_sorted").expect(
+                    previous.is_none_or(|p| p < site),
+                    at,
+                    || {
+                        format!(
+                            "{name} #{i}: site {site} does not follow the previous site {}",
+                            previous.unwrap_or(0)
+                        )
+                    },
+                );
                 previous = Some(site);
                 check(checks, "dump_relocs_aligned").expect(site % 8 == 0, at, || {
                     format!("{name} #{i}: site {site} is not 8-aligned")
@@ -628,7 +669,9 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 let kind = reloc.kind;
                 let kind_ok = match (phase, kind) {
                     (_, RelocKind::Invalid(_)) => false,
-                    (_, RelocKind::DumpLispValue(t) | RelocKind::EmacsLispValue(t)) => t.is_heap_object(),
+                    (_, RelocKind::DumpLispValue(t) | RelocKind::EmacsLispValue(t)) => {
+                        t.is_heap_object()
+                    }
                     (Phase::Late, k) => k == RelocKind::NativeCompUnit,
                     (Phase::VeryLate, k) => k == RelocKind::NativeSubr,
                     (Phase::Early | Phase::All, k) => {
@@ -636,7 +679,10 @@ impl<'d, 'a> Verifier<'d, 'a> {
                     }
                 };
                 check(checks, "dump_relocs_kinds").expect(kind_ok, at, || {
-                    format!("{name} #{i}: {} relocation at site {site} is not allowed here", kind.name())
+                    format!(
+                        "{name} #{i}: {} relocation at site {site} is not allowed here",
+                        kind.name()
+                    )
                 });
                 match phase {
                     Phase::Late => late += 1,
@@ -646,20 +692,28 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 if !placed || !kind_ok {
                     continue;
                 }
-                let word = self.dump.word_at(site).expect("site checked to be in the heap");
+                let word = self
+                    .dump
+                    .word_at(site)
+                    .expect("site checked to be in the heap");
                 match kind {
-                    RelocKind::DumpLispValue(tag) => {
-                        if self.index.is_some() {
-                            let result = self.expect_object(word, tag);
-                            check(checks, "dump_lv_targets").expect(result.is_ok(), at, || {
-                                format!("{name} #{i} ({}) at site {site}: {}", kind.name(), result.unwrap_err())
-                            });
-                        }
+                    RelocKind::DumpLispValue(tag) if self.index.is_some() => {
+                        let result = self.expect_object(word, tag);
+                        check(checks, "dump_lv_targets").expect(result.is_ok(), at, || {
+                            format!(
+                                "{name} #{i} ({}) at site {site}: {}",
+                                kind.name(),
+                                result.unwrap_err()
+                            )
+                        });
                     }
                     RelocKind::DumpPtrRaw => {
                         let ok = word > 0 && word < heap_end && !self.in_discardable(word);
                         check(checks, "dump_ptr_raw_targets").expect(ok, at, || {
-                            format!("{name} #{i} at site {site}: target {word} lies {}", self.where_is(word))
+                            format!(
+                                "{name} #{i} at site {site}: target {word} lies {}",
+                                self.where_is(word)
+                            )
                         });
                     }
                     RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => {
@@ -691,7 +745,11 @@ impl<'d, 'a> Verifier<'d, 'a> {
                             self.expect_pvec(site, self.pvec.subr, "SUBR")
                         };
                         check(checks, "native_comp_sites").expect(result.is_ok(), at, || {
-                            format!("{name} #{i} ({}) at site {site}: {}", kind.name(), result.unwrap_err())
+                            format!(
+                                "{name} #{i} ({}) at site {site}: {}",
+                                kind.name(),
+                                result.unwrap_err()
+                            )
                         });
                     }
                     _ => {}
@@ -708,7 +766,8 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 format!("{very_late} VERY_LATE relocations but {subrs} dumped subr objects")
             });
         } else if self.index.is_some() {
-            check(checks, "native_comp_counts").skip("needs the Emacs 28+ layout and a known pvec numbering");
+            check(checks, "native_comp_counts")
+                .skip("needs the Emacs 28+ layout and a known pvec numbering");
         }
     }
 
@@ -721,12 +780,29 @@ impl<'d, 'a> Verifier<'d, 'a> {
             let dest = reloc.emacs_offset;
             let value = reloc.value;
             let kind = value.kind_name();
-            check(checks, "emacs_relocs_kinds").expect(!matches!(value, EmacsRelocValue::Invalid { .. }), at, || {
-                format!("emacs relocation #{i}: type {} is undefined", match value { EmacsRelocValue::Invalid { type_bits } => type_bits, _ => 0 })
-            });
-            check(checks, "emacs_relocs_sorted").expect(previous.is_none_or(|p| p <= dest), at, || {
-                format!("emacs relocation #{i}: emacs_offset {dest} is below the previous one, {}", previous.unwrap_or(0))
-            });
+            check(checks, "emacs_relocs_kinds").expect(
+                !matches!(value, EmacsRelocValue::Invalid { .. }),
+                at,
+                || {
+                    format!(
+                        "emacs relocation #{i}: type {} is undefined",
+                        match value {
+                            EmacsRelocValue::Invalid { type_bits } => type_bits,
+                            _ => 0,
+                        }
+                    )
+                },
+            );
+            check(checks, "emacs_relocs_sorted").expect(
+                previous.is_none_or(|p| p <= dest),
+                at,
+                || {
+                    format!(
+                        "emacs relocation #{i}: emacs_offset {dest} is below the previous one, {}",
+                        previous.unwrap_or(0)
+                    )
+                },
+            );
             previous = Some(dest);
             check(checks, "emacs_relocs_offsets").expect(i64::from(dest).abs() <= MAX_EMACS_OFFSET, at, || {
                 format!("emacs relocation #{i} ({kind}): emacs_offset {dest} is more than 60 MiB from emacs_basis")
@@ -736,16 +812,24 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 start >= heap.start as i64 && start + len <= heap.end as i64
             };
             let problem = match value {
-                EmacsRelocValue::CopyFromDump { dump_offset, length } => {
+                EmacsRelocValue::CopyFromDump {
+                    dump_offset,
+                    length,
+                } => {
                     if length <= 0 {
                         Some(format!("length {length} is not positive"))
                     } else if !in_heap(dump_offset, length.into()) {
-                        Some(format!("source [{dump_offset}, +{length}) is not inside the heap [{}, {})", heap.start, heap.end))
+                        Some(format!(
+                            "source [{dump_offset}, +{length}) is not inside the heap [{}, {})",
+                            heap.start, heap.end
+                        ))
                     } else {
                         None
                     }
                 }
-                EmacsRelocValue::Immediate { length, .. } => (!(1..=8).contains(&length)).then(|| format!("length {length} is not 1..8")),
+                EmacsRelocValue::Immediate { length, .. } => {
+                    (!(1..=8).contains(&length)).then(|| format!("length {length} is not 1..8"))
+                }
                 EmacsRelocValue::DumpPtrRaw { dump_offset } => {
                     if !in_heap(dump_offset, 0) {
                         Some(format!("target {dump_offset} is not inside the heap"))
@@ -753,9 +837,10 @@ impl<'d, 'a> Verifier<'d, 'a> {
                         None
                     }
                 }
-                EmacsRelocValue::DumpLispValue { tag, .. } | EmacsRelocValue::EmacsLispValue { tag, .. } => {
-                    heap_tag(tag.into()).is_none().then(|| format!("tag {tag} is not a heap object tag"))
-                }
+                EmacsRelocValue::DumpLispValue { tag, .. }
+                | EmacsRelocValue::EmacsLispValue { tag, .. } => heap_tag(tag.into())
+                    .is_none()
+                    .then(|| format!("tag {tag} is not a heap object tag")),
                 EmacsRelocValue::EmacsPtrRaw { .. } | EmacsRelocValue::Invalid { .. } => None,
             };
             // PTR_RAW entries leave the length field at zero.
@@ -764,21 +849,38 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 .bytes_at(at, 4, "emacs relocation")
                 .map_or(0, |b| i32::from_le_bytes(b.try_into().expect("4")) >> 3);
             let problem = problem.or_else(|| match value {
-                EmacsRelocValue::DumpPtrRaw { .. } | EmacsRelocValue::EmacsPtrRaw { .. } if raw_length != 0 => {
+                EmacsRelocValue::DumpPtrRaw { .. } | EmacsRelocValue::EmacsPtrRaw { .. }
+                    if raw_length != 0 =>
+                {
                     Some(format!("length field is {raw_length}, not 0"))
                 }
                 _ => None,
             });
             let ok = problem.is_none();
             check(checks, "emacs_relocs_fields").expect(ok, at, || {
-                format!("emacs relocation #{i} ({kind}) to emacs_offset {dest}: {}", problem.unwrap_or_default())
+                format!(
+                    "emacs relocation #{i} ({kind}) to emacs_offset {dest}: {}",
+                    problem.unwrap_or_default()
+                )
             });
-            if let (EmacsRelocValue::DumpLispValue { dump_offset, tag }, Some(_)) = (value, &self.index) {
+            if let (EmacsRelocValue::DumpLispValue { dump_offset, tag }, Some(_)) =
+                (value, &self.index)
+            {
                 if let Some(tag) = heap_tag(tag.into()) {
-                    let result = u64::try_from(dump_offset).map_err(|_| format!("{dump_offset} is negative")).and_then(|o| self.expect_object(o, tag));
-                    check(checks, "emacs_relocs_dump_lv_targets").expect(result.is_ok(), at, || {
-                        format!("emacs relocation #{i} (DUMP_LV {}): {}", tag.name(), result.unwrap_err())
-                    });
+                    let result = u64::try_from(dump_offset)
+                        .map_err(|_| format!("{dump_offset} is negative"))
+                        .and_then(|o| self.expect_object(o, tag));
+                    check(checks, "emacs_relocs_dump_lv_targets").expect(
+                        result.is_ok(),
+                        at,
+                        || {
+                            format!(
+                                "emacs relocation #{i} (DUMP_LV {}): {}",
+                                tag.name(),
+                                result.unwrap_err()
+                            )
+                        },
+                    );
                 }
             }
         }
@@ -795,7 +897,10 @@ impl<'d, 'a> Verifier<'d, 'a> {
         };
         if list == 0 {
             c.expect(self.hash_table_objects == 0, 96, || {
-                format!("hash_list is 0 but the dump holds {} hash tables", self.hash_table_objects)
+                format!(
+                    "hash_list is 0 but the dump holds {} hash tables",
+                    self.hash_table_objects
+                )
             });
             return;
         }
@@ -803,11 +908,23 @@ impl<'d, 'a> Verifier<'d, 'a> {
             c.expect(false, 96, || format!("hash_list: {e}"));
             return;
         }
-        let Some(len) = self.dump.vector_header_at(list).ok().and_then(|vh| vh.plain_len()) else {
-            c.expect(false, list, || format!("hash_list at {list} is not a plain vector"));
+        let Some(len) = self
+            .dump
+            .vector_header_at(list)
+            .ok()
+            .and_then(|vh| vh.plain_len())
+        else {
+            c.expect(false, list, || {
+                format!("hash_list at {list} is not a plain vector")
+            });
             return;
         };
-        let early = self.dump.dump_relocs().next().map(|(_, t)| t).expect("one table at least");
+        let early = self
+            .dump
+            .dump_relocs()
+            .next()
+            .map(|(_, t)| t)
+            .expect("one table at least");
         let reloc_at = |site: u64| -> Option<RelocKind> {
             let (mut low, mut high) = (0, early.len());
             while low < high {
@@ -823,7 +940,11 @@ impl<'d, 'a> Verifier<'d, 'a> {
         };
         let slots_end = 8u64.saturating_mul(len).saturating_add(list + 8);
         if slots_end > self.header.discardable_start {
-            c.expect(false, list, || format!("hash_list vector at {list} claims {len} slots, running past the hot region"));
+            c.expect(false, list, || {
+                format!(
+                    "hash_list vector at {list} claims {len} slots, running past the hot region"
+                )
+            });
             return;
         }
         for slot in 0..len {
@@ -833,14 +954,22 @@ impl<'d, 'a> Verifier<'d, 'a> {
                     let target = self.dump.word_at(site).unwrap_or(u64::MAX);
                     self.expect_pvec(target, self.pvec.hash_table, "HASH_TABLE")
                 }
-                Some(other) => Err(format!("slot relocation is {}, not DUMP_TO_DUMP_LV+vectorlike", other.name())),
+                Some(other) => Err(format!(
+                    "slot relocation is {}, not DUMP_TO_DUMP_LV+vectorlike",
+                    other.name()
+                )),
                 None => Err("slot has no relocation".to_string()),
             };
-            c.expect(result.is_ok(), site, || format!("hash_list slot {slot} at {site}: {}", result.unwrap_err()));
+            c.expect(result.is_ok(), site, || {
+                format!("hash_list slot {slot} at {site}: {}", result.unwrap_err())
+            });
         }
         if self.numbering.is_some() {
             c.expect(len == self.hash_table_objects, list, || {
-                format!("hash_list has {len} slots but the dump holds {} hash tables", self.hash_table_objects)
+                format!(
+                    "hash_list has {len} slots but the dump holds {} hash tables",
+                    self.hash_table_objects
+                )
             });
         }
     }
@@ -848,13 +977,18 @@ impl<'d, 'a> Verifier<'d, 'a> {
     fn placeholders(&self, checks: &mut [Check]) {
         let c = check(checks, "placeholders");
         let start = self.header_size.next_multiple_of(8);
-        let Ok(heap) = self.dump.bytes_at(start, self.tables_start.saturating_sub(start), "heap") else {
+        let Ok(heap) = self
+            .dump
+            .bytes_at(start, self.tables_start.saturating_sub(start), "heap")
+        else {
             return;
         };
         for (i, word) in heap.chunks_exact(8).enumerate() {
             if u64::from_le_bytes(word.try_into().expect("8")) == PLACEHOLDER_WORD {
                 let at = start + 8 * i as u64;
-                c.fail(at, || format!("placeholder word 0xDEADF00D at {at} was never patched"));
+                c.fail(at, || {
+                    format!("placeholder word 0xDEADF00D at {at} was never patched")
+                });
             }
         }
         c.checked = heap.len() as u64 / 8;
@@ -873,7 +1007,12 @@ impl<'d, 'a> Verifier<'d, 'a> {
         // Slots are visited in ascending order, so a cursor walks the
         // (ascending) EARLY table alongside; the other phases relocate only
         // native-comp objects.
-        let early = self.dump.dump_relocs().next().map(|(_, t)| t).expect("one table at least");
+        let early = self
+            .dump
+            .dump_relocs()
+            .next()
+            .map(|(_, t)| t)
+            .expect("one table at least");
         let mut cursor = 0usize;
         let mut relocated = |site: u64| -> bool {
             while let Some(r) = early.get(cursor) {
@@ -901,7 +1040,11 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 },
                 _ => continue,
             };
-            let first = if start.lisp_type() == Some(LispType::Cons) { 0 } else { 1 };
+            let first = if start.lisp_type() == Some(LispType::Cons) {
+                0
+            } else {
+                1
+            };
             for slot in first..slots {
                 let site = offset + 8 * slot;
                 if site + 8 > h.discardable_start {

@@ -52,10 +52,9 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let file = DumpFile::open(&path).map_err(|e| Failure::in_file(&path, e))?;
     let verification = verify_bytes(file.bytes()).map_err(|e| Failure::in_file(&path, e))?;
     let pairing = match &exe {
-        Some(exe) => Some(
-            pairing::pair(file.bytes(), &path, exe)
-                .map_err(|e| Failure::in_file(exe, e))?,
-        ),
+        Some(exe) => {
+            Some(pairing::pair(file.bytes(), &path, exe).map_err(|e| Failure::in_file(exe, e))?)
+        }
         None => None,
     };
     let sound = verification.is_sound() && pairing.as_ref().is_none_or(|p| p.is_sound());
@@ -133,12 +132,20 @@ fn print_human(path: &Path, v: &Verification, pairing: Option<&Pairing>, sound: 
         print_pairing(p);
     }
     let verdict = if sound { "sound" } else { "PROBLEMS FOUND" };
-    println!(
-        "{}: {verdict} ({} failures in {} checks)",
-        path.display(),
+    let mut problems = vec![format!(
+        "{} failures in {} checks",
         v.failures(),
         v.checks.iter().filter(|c| c.status == Status::Fail).count()
-    );
+    )];
+    if let Some(p) = pairing {
+        if p.occurrences.is_empty() {
+            problems.push("fingerprint mismatch".to_string());
+        }
+        if let Some(n) = p.native_comp.as_ref().filter(|n| n.missing > 0) {
+            problems.push(format!("{} .eln files missing", n.missing));
+        }
+    }
+    println!("{}: {verdict} ({})", path.display(), problems.join(", "));
 }
 
 fn print_pairing(p: &Pairing) {
@@ -146,8 +153,11 @@ fn print_pairing(p: &Pairing) {
     println!("dump fingerprint: {}", p.dump_fingerprint);
     if p.occurrences.is_empty() {
         println!("fingerprint: MISMATCH: {}", p.verdict);
-        if let Some(fp) = &p.executable_fingerprint {
-            println!("executable fingerprint: {fp}");
+        match &p.executable_fingerprint {
+            Some(fp) => println!("executable fingerprint: {fp}"),
+            None => println!(
+                "executable fingerprint: unknown (it cannot be read from an Emacs 27/28 binary; Emacs 29+ prints it with --fingerprint)"
+            ),
         }
     } else {
         for o in &p.occurrences {
