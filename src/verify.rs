@@ -188,9 +188,10 @@ pub fn verify_bytes(data: &[u8]) -> Result<Verification, Error> {
 const HEADER_DESCRIPTION: &str = "magic is DUMPEDGNUEMACS (not a failed dump); the tables lie 8-aligned and back to back after the header and end inside the file; header <= discardable_start <= cold_start <= first table; cold_start page-aligned; hash_list 0 or 8-aligned in the hot region";
 
 /// Every check after `header`, in report order.
-const LATER_CHECKS: [(&str, Basis, &str); 26] = [
+const LATER_CHECKS: [(&str, Basis, &str); 27] = [
     ("tables_end_at_eof", Basis::Writer, "the emacs_relocs table ends exactly at the end of the file"),
     ("cold_start_rounding", Basis::Writer, "cold_start is the end of the copied images in the discardable region rounded up to the cold alignment"),
+    ("discardable_start", Basis::Observed, "the first image copied into Emacs (the lowest COPY_FROM_DUMP source below cold_start) starts exactly at discardable_start"),
     ("object_starts_order", Basis::Writer, "object starts are 8-aligned and strictly ascending"),
     ("object_starts_tags", Basis::Writer, "object start tags are heap tags (symbol, cons, string, vectorlike, float)"),
     ("object_starts_placement", Basis::Writer, "object starts lie after the header, outside the discardable region and before the first table"),
@@ -214,7 +215,7 @@ const LATER_CHECKS: [(&str, Basis, &str); 26] = [
     ("emacs_relocs_dump_lv_targets", Basis::Writer, "DUMP_LV emacs relocations name an object start with their tag"),
     ("hash_list", Basis::Writer, "hash_list is a plain vector object whose every slot relocates to a hash table, one slot per dumped hash table"),
     ("placeholders", Basis::Observed, "no 0xDEADF00D placeholder word is left in the heap"),
-    ("lisp_slots", Basis::Observed, "every Lisp slot of a cons or plain vector that has no relocation holds a fixnum or a built-in symbol"),
+    ("lisp_slots", Basis::Observed, "every Lisp slot of a hot cons or vectorlike that has no relocation holds a fixnum or a built-in symbol"),
 ];
 
 /// Runs every check on a dump whose header parsed.
@@ -303,7 +304,7 @@ struct PvecNumbers {
     subr: Option<u8>,
     unit: Option<u8>,
     hash_table: Option<u8>,
-    normal_vector: Option<u8>,
+    sub_char_table: Option<u8>,
     count: u8,
 }
 
@@ -331,7 +332,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 subr: n.type_number("SUBR"),
                 unit: n.type_number("NATIVE_COMP_UNIT"),
                 hash_table: n.type_number("HASH_TABLE"),
-                normal_vector: n.type_number("NORMAL_VECTOR"),
+                sub_char_table: n.type_number("SUB_CHAR_TABLE"),
                 count: n.count(),
             },
             None => PvecNumbers {
@@ -404,6 +405,26 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 _ => None,
             })
             .fold(h.discardable_start, u64::max);
+        let first_copy = self
+            .dump
+            .emacs_relocs()
+            .iter()
+            .filter_map(|r| match r.value {
+                EmacsRelocValue::CopyFromDump { dump_offset, .. } => {
+                    u64::try_from(dump_offset).ok()
+                }
+                _ => None,
+            })
+            .filter(|&source| source < h.cold_start)
+            .min();
+        if let Some(first) = first_copy {
+            check(checks, "discardable_start").expect(first == h.discardable_start, 88, || {
+                format!(
+                    "discardable_start is {}, but the first copied image starts at {first}",
+                    h.discardable_start
+                )
+            });
+        }
         let align = h.layout.cold_alignment();
         let expected = used_end.next_multiple_of(align);
         check(checks, "cold_start_rounding").expect(h.cold_start == expected, 92, || {
@@ -994,7 +1015,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
         c.checked = heap.len() as u64 / 8;
     }
 
-    /// Unrelocated Lisp slots of conses and plain vectors in the hot region.
+    /// Unrelocated Lisp slots of conses and vectorlikes in the hot region.
     fn lisp_slots(&self, checks: &mut [Check]) {
         let c = check(checks, "lisp_slots");
         if c.status == Status::Skipped {
@@ -1030,20 +1051,22 @@ impl<'d, 'a> Verifier<'d, 'a> {
             if offset >= h.discardable_start {
                 break;
             }
-            let slots = match start.lisp_type() {
-                Some(LispType::Cons) => 2,
+            // (first, end) slot numbers, counting the header word as slot 0.
+            let (first, slots) = match start.lisp_type() {
+                Some(LispType::Cons) => (0, 2),
                 Some(LispType::Vectorlike) => match self.dump.vector_header_at(offset) {
-                    Ok(vh) if vh.plain_len().is_some() && self.pvec.normal_vector.is_some() => {
-                        1 + vh.plain_len().unwrap_or(0)
-                    }
-                    _ => continue,
+                    Ok(vh) => match vh.plain_len() {
+                        Some(len) => (1, len.saturating_add(1)),
+                        None => match self.pvec.sub_char_table {
+                            // A sub-char-table's first slot packs two ints.
+                            Some(t) if vh.pvec_type() == t => (2, 1 + vh.lisp_slots()),
+                            Some(_) => (1, 1 + vh.lisp_slots()),
+                            None => continue,
+                        },
+                    },
+                    Err(_) => continue,
                 },
                 _ => continue,
-            };
-            let first = if start.lisp_type() == Some(LispType::Cons) {
-                0
-            } else {
-                1
             };
             for slot in first..slots {
                 let site = offset + 8 * slot;

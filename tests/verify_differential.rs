@@ -117,11 +117,31 @@ fn corruptions(dump: &Path) -> Vec<(String, Edit)> {
     // Relocated words.
     for (kind, n, delta, what) in [
         (RelocKind::DumpLispValue(LispType::Cons), 7, 8u64, "cons +8"),
-        (RelocKind::DumpLispValue(LispType::String), 3, 1 << 30, "string +1 GiB"),
-        (RelocKind::DumpLispValue(LispType::Vectorlike), 11, 16, "vectorlike +16"),
+        (
+            RelocKind::DumpLispValue(LispType::String),
+            3,
+            1 << 30,
+            "string +1 GiB",
+        ),
+        (
+            RelocKind::DumpLispValue(LispType::Vectorlike),
+            11,
+            16,
+            "vectorlike +16",
+        ),
         (RelocKind::DumpPtrRaw, 20, 1 << 40, "raw dump pointer +2^40"),
-        (RelocKind::EmacsPtrRaw, 5, 1 << 36, "raw emacs pointer +2^36"),
-        (RelocKind::EmacsLispValue(LispType::Vectorlike), 5, 1 << 36, "emacs subr +2^36"),
+        (
+            RelocKind::EmacsPtrRaw,
+            5,
+            1 << 36,
+            "raw emacs pointer +2^36",
+        ),
+        (
+            RelocKind::EmacsLispValue(LispType::Vectorlike),
+            5,
+            1 << 36,
+            "emacs subr +2^36",
+        ),
     ] {
         let (_, site) = nth(kind, n);
         list.push((
@@ -137,6 +157,26 @@ fn corruptions(dump: &Path) -> Vec<(String, Edit)> {
         "hash_list slot 0 aimed at a cons".into(),
         Box::new(move |b| put(b, list_at + 8, &cons.to_le_bytes())),
     ));
+    // Arbitrary hot-region damage at deterministic pseudo-random places.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let hot = h.discardable_start - 104;
+    for _ in 0..8 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let at = 104 + (seed % hot) / 8 * 8;
+        list.push((
+            format!("hot word at {at} high byte flipped"),
+            Box::new(move |b| b[at as usize + 5] ^= 0x5a),
+        ));
+    }
+    for page in [3u64, 700] {
+        let at = page * 4096;
+        list.push((
+            format!("hot page at {at} zeroed"),
+            Box::new(move |b| b[at as usize..at as usize + 4096].fill(0)),
+        ));
+    }
     list
 }
 
@@ -176,7 +216,11 @@ fn pdmp_rejects_every_corruption_emacs_fails_on() {
         return;
     };
     assert!(emacs_accepts(&emacs, &dump), "Emacs fails on its own dump");
-    assert_eq!(pdmp_verdict(&emacs, &dump), 0, "pdmp rejects the pristine dump");
+    assert_eq!(
+        pdmp_verdict(&emacs, &dump),
+        0,
+        "pdmp rejects the pristine dump"
+    );
     let pristine = std::fs::read(&dump).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut missed = Vec::new();
