@@ -309,9 +309,14 @@ struct PvecNumbers {
 }
 
 fn check<'c>(checks: &'c mut [Check], name: &str) -> &'c mut Check {
+    &mut checks[index(checks, name)]
+}
+
+/// Position of the check called `name` (looked up once per pass, not per item).
+fn index(checks: &[Check], name: &str) -> usize {
     checks
-        .iter_mut()
-        .find(|c| c.name == name)
+        .iter()
+        .position(|c| c.name == name)
         .expect("check declared in LATER_CHECKS")
 }
 
@@ -436,6 +441,12 @@ impl<'d, 'a> Verifier<'d, 'a> {
     }
 
     fn object_starts(&mut self, checks: &mut [Check]) {
+        let i_object_starts_order = index(checks, "object_starts_order");
+        let i_object_starts_tags = index(checks, "object_starts_tags");
+        let i_object_starts_placement = index(checks, "object_starts_placement");
+        let i_vectorlike_headers = index(checks, "vectorlike_headers");
+        let i_cold_objects = index(checks, "cold_objects");
+        let i_object_extents = index(checks, "object_extents");
         let table = self.dump.object_starts();
         let h = self.header;
         let mut sorted = true;
@@ -446,19 +457,15 @@ impl<'d, 'a> Verifier<'d, 'a> {
             let ordered = previous.is_none_or(|p| p.offset < offset);
             let aligned = offset % 8 == 0;
             sorted &= ordered && aligned && offset < self.tables_start;
-            check(checks, "object_starts_order").expect(
-                ordered && aligned,
-                at,
-                || match previous {
-                    Some(p) if !ordered => format!(
-                        "object start #{i} at {offset} does not follow the previous one at {}",
-                        p.offset
-                    ),
-                    _ => format!("object start #{i} at {offset} is not 8-aligned"),
-                },
-            );
+            checks[i_object_starts_order].expect(ordered && aligned, at, || match previous {
+                Some(p) if !ordered => format!(
+                    "object start #{i} at {offset} does not follow the previous one at {}",
+                    p.offset
+                ),
+                _ => format!("object start #{i} at {offset} is not 8-aligned"),
+            });
             let tag = start.lisp_type().filter(|t| t.is_heap_object());
-            check(checks, "object_starts_tags").expect(tag.is_some(), at, || {
+            checks[i_object_starts_tags].expect(tag.is_some(), at, || {
                 format!(
                     "object start #{i} at {offset} has type {}, not a heap object tag",
                     start.type_bits
@@ -467,7 +474,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
             let placed = offset >= self.header_size
                 && !self.in_discardable(offset)
                 && offset < self.tables_start;
-            check(checks, "object_starts_placement").expect(placed, at, || {
+            checks[i_object_starts_placement].expect(placed, at, || {
                 format!(
                     "object start #{i} at {offset} lies {}",
                     self.where_is(offset)
@@ -514,7 +521,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                     Ok(vh) => {
                         let t = vh.pvec_type();
                         pvec_type = Some(t);
-                        check(checks, "vectorlike_headers").expect(
+                        checks[i_vectorlike_headers].expect(
                             !vh.is_marked() && t < self.pvec.count,
                             at,
                             || {
@@ -536,7 +543,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                             self.hash_table_objects += 1;
                         }
                     }
-                    Err(_) => check(checks, "vectorlike_headers").expect(false, at, || {
+                    Err(_) => checks[i_vectorlike_headers].expect(false, at, || {
                         format!("vectorlike at {offset} has no header word inside the file")
                     }),
                 }
@@ -550,7 +557,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 (false, LispType::Float) => false,
                 (false, _) => true,
             };
-            check(checks, "cold_objects").expect(allowed, at, || {
+            checks[i_cold_objects].expect(allowed, at, || {
                 format!(
                     "{} object at {offset} in the {} region",
                     tag.name(),
@@ -569,7 +576,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
             match size {
                 Some(size) => {
                     let end = offset.saturating_add(size);
-                    check(checks, "object_extents").expect(end <= limit, at, || {
+                    checks[i_object_extents].expect(end <= limit, at, || {
                         format!(
                             "{} object at {offset} of {size} bytes ends at {end}, past {}",
                             tag.name(),
@@ -582,7 +589,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                     })
                 }
                 None if tag == LispType::Vectorlike => {
-                    check(checks, "object_extents").expect(false, at, || {
+                    checks[i_object_extents].expect(false, at, || {
                         format!("vectorlike at {offset}: size cannot be computed from its header")
                     })
                 }
@@ -659,6 +666,16 @@ impl<'d, 'a> Verifier<'d, 'a> {
     }
 
     fn dump_relocs(&self, checks: &mut [Check]) {
+        let i_dump_relocs_sorted = index(checks, "dump_relocs_sorted");
+        let i_dump_relocs_aligned = index(checks, "dump_relocs_aligned");
+        let i_dump_relocs_sites = index(checks, "dump_relocs_sites");
+        let i_dump_relocs_kinds = index(checks, "dump_relocs_kinds");
+        let i_dump_lv_targets = index(checks, "dump_lv_targets");
+        let i_dump_ptr_raw_targets = index(checks, "dump_ptr_raw_targets");
+        let i_emacs_relative_values = index(checks, "emacs_relative_values");
+        let i_bignum_sites = index(checks, "bignum_sites");
+        let i_native_comp_sites = index(checks, "native_comp_sites");
+        let i_native_comp_counts = index(checks, "native_comp_counts");
         let h = self.header;
         let heap_end = self.tables_start;
         let mut late = 0u64;
@@ -669,22 +686,18 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 let at = table.entry_offset(i);
                 let site = reloc.offset;
                 let name = phase.table_name();
-                check(checks, "dump_relocs_sorted").expect(
-                    previous.is_none_or(|p| p < site),
-                    at,
-                    || {
-                        format!(
-                            "{name} #{i}: site {site} does not follow the previous site {}",
-                            previous.unwrap_or(0)
-                        )
-                    },
-                );
+                checks[i_dump_relocs_sorted].expect(previous.is_none_or(|p| p < site), at, || {
+                    format!(
+                        "{name} #{i}: site {site} does not follow the previous site {}",
+                        previous.unwrap_or(0)
+                    )
+                });
                 previous = Some(site);
-                check(checks, "dump_relocs_aligned").expect(site % 8 == 0, at, || {
+                checks[i_dump_relocs_aligned].expect(site % 8 == 0, at, || {
                     format!("{name} #{i}: site {site} is not 8-aligned")
                 });
                 let placed = site >= self.header_size && site + 8 <= h.cold_start;
-                check(checks, "dump_relocs_sites").expect(placed, at, || {
+                checks[i_dump_relocs_sites].expect(placed, at, || {
                     format!("{name} #{i}: site {site} lies {}", self.where_is(site))
                 });
                 let kind = reloc.kind;
@@ -699,7 +712,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                         !matches!(k, RelocKind::NativeCompUnit | RelocKind::NativeSubr)
                     }
                 };
-                check(checks, "dump_relocs_kinds").expect(kind_ok, at, || {
+                checks[i_dump_relocs_kinds].expect(kind_ok, at, || {
                     format!(
                         "{name} #{i}: {} relocation at site {site} is not allowed here",
                         kind.name()
@@ -720,7 +733,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 match kind {
                     RelocKind::DumpLispValue(tag) if self.index.is_some() => {
                         let result = self.expect_object(word, tag);
-                        check(checks, "dump_lv_targets").expect(result.is_ok(), at, || {
+                        checks[i_dump_lv_targets].expect(result.is_ok(), at, || {
                             format!(
                                 "{name} #{i} ({}) at site {site}: {}",
                                 kind.name(),
@@ -730,7 +743,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                     }
                     RelocKind::DumpPtrRaw => {
                         let ok = word > 0 && word < heap_end && !self.in_discardable(word);
-                        check(checks, "dump_ptr_raw_targets").expect(ok, at, || {
+                        checks[i_dump_ptr_raw_targets].expect(ok, at, || {
                             format!(
                                 "{name} #{i} at site {site}: target {word} lies {}",
                                 self.where_is(word)
@@ -739,7 +752,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                     }
                     RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => {
                         let value = word as i64;
-                        check(checks, "emacs_relative_values").expect(i32::try_from(value).is_ok(), at, || {
+                        checks[i_emacs_relative_values].expect(i32::try_from(value).is_ok(), at, || {
                             format!("{name} #{i} ({}) at site {site}: emacs-relative value {value} does not fit in 32 bits", kind.name())
                         });
                     }
@@ -755,7 +768,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                                 Err(format!("limbs at {location} ({limbs} limbs) are not 8-aligned inside the cold heap [{}, {heap_end})", h.cold_start))
                             }
                         });
-                        check(checks, "bignum_sites").expect(result.is_ok(), at, || {
+                        checks[i_bignum_sites].expect(result.is_ok(), at, || {
                             format!("{name} #{i} at site {site}: {}", result.unwrap_err())
                         });
                     }
@@ -765,7 +778,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                         } else {
                             self.expect_pvec(site, self.pvec.subr, "SUBR")
                         };
-                        check(checks, "native_comp_sites").expect(result.is_ok(), at, || {
+                        checks[i_native_comp_sites].expect(result.is_ok(), at, || {
                             format!(
                                 "{name} #{i} ({}) at site {site}: {}",
                                 kind.name(),
@@ -778,7 +791,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
             }
         }
         if self.index.is_some() && self.numbering.is_some() && h.layout == Layout::Emacs28 {
-            let c = check(checks, "native_comp_counts");
+            let c = &mut checks[i_native_comp_counts];
             let (units, subrs) = (self.unit_objects, self.subr_objects);
             c.expect(late == units, h.tables_start(), || {
                 format!("{late} LATE relocations but {units} native-comp unit objects")
@@ -787,12 +800,17 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 format!("{very_late} VERY_LATE relocations but {subrs} dumped subr objects")
             });
         } else if self.index.is_some() {
-            check(checks, "native_comp_counts")
+            checks[i_native_comp_counts]
                 .skip("needs the Emacs 28+ layout and a known pvec numbering");
         }
     }
 
     fn emacs_relocs(&self, checks: &mut [Check]) {
+        let i_emacs_relocs_kinds = index(checks, "emacs_relocs_kinds");
+        let i_emacs_relocs_sorted = index(checks, "emacs_relocs_sorted");
+        let i_emacs_relocs_offsets = index(checks, "emacs_relocs_offsets");
+        let i_emacs_relocs_fields = index(checks, "emacs_relocs_fields");
+        let i_emacs_relocs_dump_lv_targets = index(checks, "emacs_relocs_dump_lv_targets");
         let table = self.dump.emacs_relocs();
         let heap = self.header_size..self.tables_start;
         let mut previous: Option<i32> = None;
@@ -801,7 +819,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
             let dest = reloc.emacs_offset;
             let value = reloc.value;
             let kind = value.kind_name();
-            check(checks, "emacs_relocs_kinds").expect(
+            checks[i_emacs_relocs_kinds].expect(
                 !matches!(value, EmacsRelocValue::Invalid { .. }),
                 at,
                 || {
@@ -814,18 +832,14 @@ impl<'d, 'a> Verifier<'d, 'a> {
                     )
                 },
             );
-            check(checks, "emacs_relocs_sorted").expect(
-                previous.is_none_or(|p| p <= dest),
-                at,
-                || {
-                    format!(
-                        "emacs relocation #{i}: emacs_offset {dest} is below the previous one, {}",
-                        previous.unwrap_or(0)
-                    )
-                },
-            );
+            checks[i_emacs_relocs_sorted].expect(previous.is_none_or(|p| p <= dest), at, || {
+                format!(
+                    "emacs relocation #{i}: emacs_offset {dest} is below the previous one, {}",
+                    previous.unwrap_or(0)
+                )
+            });
             previous = Some(dest);
-            check(checks, "emacs_relocs_offsets").expect(i64::from(dest).abs() <= MAX_EMACS_OFFSET, at, || {
+            checks[i_emacs_relocs_offsets].expect(i64::from(dest).abs() <= MAX_EMACS_OFFSET, at, || {
                 format!("emacs relocation #{i} ({kind}): emacs_offset {dest} is more than 60 MiB from emacs_basis")
             });
             let in_heap = |offset: i32, len: i64| {
@@ -878,7 +892,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 _ => None,
             });
             let ok = problem.is_none();
-            check(checks, "emacs_relocs_fields").expect(ok, at, || {
+            checks[i_emacs_relocs_fields].expect(ok, at, || {
                 format!(
                     "emacs relocation #{i} ({kind}) to emacs_offset {dest}: {}",
                     problem.unwrap_or_default()
@@ -891,24 +905,21 @@ impl<'d, 'a> Verifier<'d, 'a> {
                     let result = u64::try_from(dump_offset)
                         .map_err(|_| format!("{dump_offset} is negative"))
                         .and_then(|o| self.expect_object(o, tag));
-                    check(checks, "emacs_relocs_dump_lv_targets").expect(
-                        result.is_ok(),
-                        at,
-                        || {
-                            format!(
-                                "emacs relocation #{i} (DUMP_LV {}): {}",
-                                tag.name(),
-                                result.unwrap_err()
-                            )
-                        },
-                    );
+                    checks[i_emacs_relocs_dump_lv_targets].expect(result.is_ok(), at, || {
+                        format!(
+                            "emacs relocation #{i} (DUMP_LV {}): {}",
+                            tag.name(),
+                            result.unwrap_err()
+                        )
+                    });
                 }
             }
         }
     }
 
     fn hash_list(&self, checks: &mut [Check]) {
-        let c = check(checks, "hash_list");
+        let i_hash_list = index(checks, "hash_list");
+        let c = &mut checks[i_hash_list];
         if c.status == Status::Skipped {
             return;
         }
@@ -996,7 +1007,8 @@ impl<'d, 'a> Verifier<'d, 'a> {
     }
 
     fn placeholders(&self, checks: &mut [Check]) {
-        let c = check(checks, "placeholders");
+        let i_placeholders = index(checks, "placeholders");
+        let c = &mut checks[i_placeholders];
         let start = self.header_size.next_multiple_of(8);
         let Ok(heap) = self
             .dump
@@ -1017,7 +1029,8 @@ impl<'d, 'a> Verifier<'d, 'a> {
 
     /// Unrelocated Lisp slots of conses and vectorlikes in the hot region.
     fn lisp_slots(&self, checks: &mut [Check]) {
-        let c = check(checks, "lisp_slots");
+        let i_lisp_slots = index(checks, "lisp_slots");
+        let c = &mut checks[i_lisp_slots];
         if c.status == Status::Skipped {
             return;
         }
