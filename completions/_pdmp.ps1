@@ -27,6 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show the header, regions, tables and object counts of a dump')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations, with deltas')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that a dump is sound and, optionally, that it pairs with an executable')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count and bytes per type and region, page relocation density, and what each object and symbol retains')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -43,6 +44,14 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('--max-growth', '--max-growth', [CompletionResultType]::ParameterName, 'Exit 1 only if the file grew by more than this many bytes')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document instead of tables')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Show unchanged figures too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'pdmp;verify' {
+            [CompletionResult]::new('--exe', '--exe', [CompletionResultType]::ParameterName, 'Check that the dump''s fingerprint occurs in this executable, and look for the native-comp files next to it')
+            [CompletionResult]::new('--emacs', '--emacs', [CompletionResultType]::ParameterName, 'Verify the dump this Emacs would load (default: `emacs` on PATH) against its executable')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document instead of tables')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -66,6 +75,7 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
         'pdmp;help' {
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show the header, regions, tables and object counts of a dump')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations, with deltas')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that a dump is sound and, optionally, that it pairs with an executable')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count and bytes per type and region, page relocation density, and what each object and symbol retains')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -75,6 +85,9 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             break
         }
         'pdmp;help;diff' {
+            break
+        }
+        'pdmp;help;verify' {
             break
         }
         'pdmp;help;stats' {

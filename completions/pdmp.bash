@@ -31,6 +31,9 @@ _pdmp() {
             pdmp,stats)
                 cmd="pdmp__subcmd__stats"
                 ;;
+            pdmp,verify)
+                cmd="pdmp__subcmd__verify"
+                ;;
             pdmp__subcmd__help,diff)
                 cmd="pdmp__subcmd__help__subcmd__diff"
                 ;;
@@ -46,6 +49,9 @@ _pdmp() {
             pdmp__subcmd__help,stats)
                 cmd="pdmp__subcmd__help__subcmd__stats"
                 ;;
+            pdmp__subcmd__help,verify)
+                cmd="pdmp__subcmd__help__subcmd__verify"
+                ;;
             *)
                 ;;
         esac
@@ -53,7 +59,7 @@ _pdmp() {
 
     case "${cmd}" in
         pdmp)
-            opts="-h -V --help --version info diff stats generate help"
+            opts="-h -V --help --version info diff verify stats generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -107,7 +113,7 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__help)
-            opts="info diff stats generate help"
+            opts="info diff verify stats generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -190,6 +196,20 @@ _pdmp() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pdmp__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pdmp__subcmd__info)
             opts="-h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -216,6 +236,28 @@ _pdmp() {
                     return 0
                     ;;
                 --symbol)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --emacs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__verify)
+            opts="-h --exe --emacs --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --exe)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -24,6 +24,7 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand --version 'Print version'
             cand info 'Show the header, regions, tables and object counts of a dump'
             cand diff 'Compare two dumps: header, regions, objects and relocations, with deltas'
+            cand verify 'Check that a dump is sound and, optionally, that it pairs with an executable'
             cand stats 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -38,6 +39,13 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand --max-growth 'Exit 1 only if the file grew by more than this many bytes'
             cand --json 'Print one JSON document instead of tables'
             cand --all 'Show unchanged figures too'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'pdmp;verify'= {
+            cand --exe 'Check that the dump''s fingerprint occurs in this executable, and look for the native-comp files next to it'
+            cand --emacs 'Verify the dump this Emacs would load (default: `emacs` on PATH) against its executable'
+            cand --json 'Print one JSON document instead of tables'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -58,6 +66,7 @@ set edit:completion:arg-completer[pdmp] = {|@words|
         &'pdmp;help'= {
             cand info 'Show the header, regions, tables and object counts of a dump'
             cand diff 'Compare two dumps: header, regions, objects and relocations, with deltas'
+            cand verify 'Check that a dump is sound and, optionally, that it pairs with an executable'
             cand stats 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -65,6 +74,8 @@ set edit:completion:arg-completer[pdmp] = {|@words|
         &'pdmp;help;info'= {
         }
         &'pdmp;help;diff'= {
+        }
+        &'pdmp;help;verify'= {
         }
         &'pdmp;help;stats'= {
         }

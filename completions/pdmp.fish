@@ -28,6 +28,7 @@ complete -c pdmp -n "__fish_pdmp_needs_command" -s h -l help -d 'Print help'
 complete -c pdmp -n "__fish_pdmp_needs_command" -s V -l version -d 'Print version'
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "info" -d 'Show the header, regions, tables and object counts of a dump'
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "diff" -d 'Compare two dumps: header, regions, objects and relocations, with deltas'
+complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "verify" -d 'Check that a dump is sound and, optionally, that it pairs with an executable'
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "stats" -d 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "generate" -d 'Write shell completions and man pages (for packagers; hidden from --help)'
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -38,6 +39,10 @@ complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l max-growth -d 'Exit 1
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l json -d 'Print one JSON document instead of tables'
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l all -d 'Show unchanged figures too'
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -l exe -d 'Check that the dump\'s fingerprint occurs in this executable, and look for the native-comp files next to it' -r -F
+complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -l emacs -d 'Verify the dump this Emacs would load (default: `emacs` on PATH) against its executable' -r -F
+complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -l json -d 'Print one JSON document instead of tables'
+complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l top -d 'Entries in each ranking (largest objects, top retainers)' -r
 complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l symbol -d 'Show what the symbol NAME retains, by type' -r
 complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l emacs -d 'The Emacs executable that wrote the dump (for built-in symbol names)' -r -F
@@ -46,8 +51,9 @@ complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l csv -d 'Print CSV ro
 complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -s h -l help -d 'Print help'
 complete -c pdmp -n "__fish_pdmp_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff stats generate help" -f -a "info" -d 'Show the header, regions, tables and object counts of a dump'
-complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff stats generate help" -f -a "diff" -d 'Compare two dumps: header, regions, objects and relocations, with deltas'
-complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff stats generate help" -f -a "stats" -d 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
-complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff stats generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers; hidden from --help)'
-complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff stats generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats generate help" -f -a "info" -d 'Show the header, regions, tables and object counts of a dump'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats generate help" -f -a "diff" -d 'Compare two dumps: header, regions, objects and relocations, with deltas'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats generate help" -f -a "verify" -d 'Check that a dump is sound and, optionally, that it pairs with an executable'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats generate help" -f -a "stats" -d 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers; hidden from --help)'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

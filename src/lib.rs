@@ -26,11 +26,14 @@ pub mod graph;
 pub mod header;
 pub mod lisp;
 pub mod locate;
+pub mod native;
+pub mod pairing;
 pub mod pvec;
 pub mod stats;
 pub mod summary;
 pub mod symbol;
 pub mod tables;
+pub mod verify;
 
 pub use dump::{Dump, DumpFile, Regions, Span};
 pub use error::{Error, Result};

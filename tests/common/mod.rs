@@ -49,7 +49,10 @@ pub fn fresh_dump(name: &str, prelude: &str) -> Option<FreshDump> {
     }
     // Write under a private name, then rename: concurrent tests never see
     // a half-written dump.
-    let partial = dir.join(format!("{name}.{}.partial", std::process::id()));
+    // Unique per process and per call: tests of one binary run in threads.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = dir.join(format!("{name}.{}.{call}.partial", std::process::id()));
     let lisp = format!(
         "(progn {prelude} (dump-emacs-portable \"{}\"))",
         partial.display()

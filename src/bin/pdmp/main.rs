@@ -6,6 +6,7 @@ mod generate;
 mod info;
 mod output;
 mod stats;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -23,6 +24,7 @@ pub struct Cli {
 enum Command {
     Info(info::Args),
     Diff(diff::Args),
+    Verify(verify::Args),
     Stats(stats::Args),
     #[command(hide = true)]
     Generate(generate::Args),
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Stats(args) => stats::run(&args),
+        Command::Verify(args) => verify::run(&args),
     };
     match result {
         Ok(code) => code,

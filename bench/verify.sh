@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Full `pdmp verify` of the distribution dump against Emacs's own load of the
+# same dump (pdumper-stats load-time), measured in the same run.
+# Goal: verify <= 0.5 x Emacs's load time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v hyperfine >/dev/null || { echo "install hyperfine (apt-get install -y hyperfine)"; exit 2; }
+cargo build --release --quiet
+DUMP=${1:-$(emacs -Q --batch --eval "(princ (cdr (assq 'dump-file-name (pdumper-stats))))")}
+RUNS=${RUNS:-30}
+
+# Emacs's load time of its dump, as it measures itself (seconds), RUNS times.
+load_ms=$(for _ in $(seq "$RUNS"); do
+  emacs -Q --batch --dump-file="$DUMP" --eval '(princ (cdr (assq (quote load-time) (pdumper-stats))))'
+  echo
+done | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]*1000}')
+
+json=$(mktemp)
+trap 'rm -f "$json"' EXIT
+hyperfine --warmup 3 --runs "$RUNS" -N --export-json "$json" \
+  "target/release/pdmp verify $DUMP" >&2
+verify_ms=$(python3 -c "import json,sys; print('%.2f' % (json.load(open(sys.argv[1]))['results'][0]['median']*1000))" "$json")
+peak_kb=$( { /usr/bin/time -f '%M' target/release/pdmp verify "$DUMP" >/dev/null; } 2>&1 | tail -1)
+echo "dump: $DUMP ($(stat -c %s "$DUMP") bytes)"
+echo "pdmp verify median: ${verify_ms} ms; peak RSS ${peak_kb} KiB"
+echo "Emacs load-time median: ${load_ms} ms"
+python3 -c "print('ratio verify/load: %.2f (goal <= 0.5)' % ($verify_ms / $load_ms))"

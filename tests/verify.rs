@@ -1,0 +1,280 @@
+//! `pdmp verify` on real GNU Emacs dumps, on copies broken on purpose, and
+//! against the installed Emacs executable.
+
+mod common;
+
+use assert_cmd::Command;
+use pdmp::lisp::LispType;
+use pdmp::tables::RelocKind;
+use pdmp::{DumpFile, Phase};
+use std::path::{Path, PathBuf};
+
+fn pdmp() -> Command {
+    Command::cargo_bin("pdmp").expect("binary built")
+}
+
+/// Runs `pdmp verify --json ARGS`, returning exit code and the document.
+fn verify_json(args: &[&std::ffi::OsStr]) -> (i32, serde_json::Value) {
+    let out = pdmp()
+        .arg("verify")
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    let code = out.status.code().expect("exit code");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON document ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, json)
+}
+
+fn failed_checks(json: &serde_json::Value) -> Vec<String> {
+    json["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn check<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name}"))
+}
+
+fn pristine_dumps() -> Vec<PathBuf> {
+    let mut dumps = Vec::new();
+    dumps.extend(common::distribution_dump());
+    dumps.extend(common::vanilla_dump().map(|d| d.path));
+    dumps.extend(common::fresh_dump("org", "(require 'org)").map(|d| d.path));
+    dumps
+}
+
+#[test]
+fn every_pristine_real_dump_is_sound() {
+    for dump in pristine_dumps() {
+        let (code, json) = verify_json(&[dump.as_os_str()]);
+        assert_eq!(
+            failed_checks(&json),
+            Vec::<String>::new(),
+            "{}",
+            dump.display()
+        );
+        assert_eq!(code, 0, "{}", dump.display());
+        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["sound"], true);
+        // Every check ran (nothing skipped on a 28 dump) and examined something.
+        for c in json["checks"].as_array().unwrap() {
+            assert_eq!(c["status"], "pass", "{c}");
+        }
+        assert!(check(&json, "dump_lv_targets")["checked"].as_u64().unwrap() > 100_000);
+        assert!(check(&json, "lisp_slots")["checked"].as_u64().unwrap() > 100_000);
+    }
+}
+
+/// A copy of `dump` with `edit` applied, in a private directory.
+fn broken_copy(
+    dump: &Path,
+    name: &str,
+    edit: impl FnOnce(&mut Vec<u8>),
+) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(dump).unwrap();
+    edit(&mut bytes);
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    (dir, path)
+}
+
+/// Table entry offset and site of the first EARLY relocation of `kind`.
+fn first_reloc(dump: &Path, kind: RelocKind) -> (u64, u64) {
+    let file = DumpFile::open(dump).unwrap();
+    let d = file.dump().unwrap();
+    let (_, early) = d.dump_relocs().find(|(p, _)| *p == Phase::Early).unwrap();
+    let i = early.iter().position(|r| r.kind == kind).unwrap();
+    (early.entry_offset(i), early.get(i).unwrap().offset)
+}
+
+fn put_u64(bytes: &mut [u8], at: u64, value: u64) {
+    bytes[at as usize..at as usize + 8].copy_from_slice(&value.to_le_bytes());
+}
+
+#[test]
+fn corruptions_are_named_with_their_offsets() {
+    let Some(dump) = common::vanilla_dump().map(|d| d.path) else {
+        return;
+    };
+    // A Lisp value relocation whose word no longer names an object start.
+    let (entry, site) = first_reloc(&dump, RelocKind::DumpLispValue(LispType::Cons));
+    let (_d, path) = broken_copy(&dump, "lv.pdmp", |b| put_u64(b, site, 0x108));
+    let (code, json) = verify_json(&[path.as_os_str()]);
+    assert_eq!(code, 1);
+    assert!(failed_checks(&json).contains(&"dump_lv_targets".to_string()));
+    let lv = check(&json, "dump_lv_targets");
+    assert_eq!(lv["failures"], 1);
+    assert_eq!(lv["examples"][0]["offset"], entry);
+    assert!(lv["examples"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("site {site}")));
+
+    // A placeholder left in a raw-pointer slot.
+    let (_, site) = first_reloc(&dump, RelocKind::DumpPtrRaw);
+    let (_d, path) = broken_copy(&dump, "placeholder.pdmp", |b| put_u64(b, site, 0xDEADF00D));
+    let (code, json) = verify_json(&[path.as_os_str()]);
+    assert_eq!(code, 1);
+    assert_eq!(check(&json, "placeholders")["examples"][0]["offset"], site);
+
+    // Two object starts swapped.
+    let file = DumpFile::open(&dump).unwrap();
+    let starts = file.dump().unwrap().object_starts();
+    let at = starts.entry_offset(1000) as usize;
+    let (_d, path) = broken_copy(&dump, "starts.pdmp", |b| {
+        let (x, y) = b.split_at_mut(at + 4);
+        x[at..].swap_with_slice(&mut y[..4]);
+    });
+    let (code, json) = verify_json(&[path.as_os_str()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        check(&json, "object_starts_order")["examples"][0]["offset"],
+        at + 4
+    );
+
+    // A byte appended after the last table.
+    let (_d, path) = broken_copy(&dump, "trailing.pdmp", |b| b.push(0));
+    let (code, json) = verify_json(&[path.as_os_str()]);
+    assert_eq!(code, 1);
+    assert_eq!(failed_checks(&json), ["tables_end_at_eof"]);
+}
+
+#[test]
+fn truncated_and_failed_dumps_get_clear_messages() {
+    let Some(dump) = common::vanilla_dump().map(|d| d.path) else {
+        return;
+    };
+    let (_d, path) = broken_copy(&dump, "short.pdmp", |b| {
+        b.truncate(b.len() - 1000);
+    });
+    let out = pdmp().args(["verify"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1000 bytes missing"), "{text}");
+    assert!(text.contains("truncated"), "{text}");
+
+    let (_d, path) = broken_copy(&dump, "failed.pdmp", |b| b[0] = b'!');
+    let (code, json) = verify_json(&[path.as_os_str()]);
+    assert_eq!(code, 1);
+    assert_eq!(failed_checks(&json), ["header"]);
+    let message = check(&json, "header")["examples"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("failed dump"), "{message}");
+    assert_eq!(check(&json, "dump_lv_targets")["status"], "skipped");
+
+    // Not a dump at all: could not run.
+    let (_d, path) = broken_copy(&dump, "magic.pdmp", |b| b[3] = b'X');
+    let out = pdmp().args(["verify"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("pdmp: error: ") && stderr.contains("not a dump file"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1);
+
+    let (_d, path) = broken_copy(&dump, "empty.pdmp", |b| b.clear());
+    pdmp().arg("verify").arg(&path).assert().code(2);
+    pdmp()
+        .args(["verify", "/nonexistent/x.pdmp"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn the_installed_emacs_pairs_with_its_dump() {
+    let (Some(emacs), Some(dump)) = (common::emacs(), common::distribution_dump()) else {
+        return;
+    };
+    let (code, json) = verify_json(&[dump.as_os_str(), "--exe".as_ref(), emacs.as_os_str()]);
+    assert_eq!(code, 0, "{json}");
+    let pairing = &json["pairing"];
+    let occurrences = pairing["occurrences"].as_array().unwrap();
+    assert_eq!(occurrences.len(), 1);
+    assert_eq!(occurrences[0]["section"], ".data");
+    // The fingerprint really is at that offset of the executable.
+    let exe = std::fs::read(&emacs).unwrap();
+    let at = occurrences[0]["file_offset"].as_u64().unwrap() as usize;
+    let header = std::fs::read(&dump).unwrap();
+    assert_eq!(exe[at..at + 32], header[16..48]);
+    assert_eq!(pairing["native_comp"]["missing"], 0);
+
+    // --emacs finds the same dump Emacs reports loading.
+    let (code, json) = verify_json(&["--emacs".as_ref()]);
+    assert_eq!(code, 0);
+    assert_eq!(json["file"], dump.display().to_string());
+    let (code, json) = verify_json(&["--emacs".as_ref(), emacs.as_os_str()]);
+    assert_eq!(code, 0);
+    assert_eq!(json["file"], dump.display().to_string());
+}
+
+#[test]
+fn a_mismatched_pair_names_the_stale_file_and_both_fingerprints() {
+    let (Some(emacs), Some(dump)) = (common::emacs(), common::distribution_dump()) else {
+        return;
+    };
+    // A rebuilt executable: the same binary with another fingerprint, newer
+    // than the dump.
+    let exe_bytes = std::fs::read(&emacs).unwrap();
+    let fingerprint = std::fs::read(&dump).unwrap()[16..48].to_vec();
+    let at = memchr_find(&exe_bytes, &fingerprint).expect("fingerprint in the executable");
+    let dir = tempfile::tempdir().unwrap();
+    let rebuilt = dir.path().join("emacs");
+    let mut bytes = exe_bytes.clone();
+    bytes[at] ^= 0xff;
+    std::fs::write(&rebuilt, &bytes).unwrap();
+
+    let out = pdmp()
+        .arg("verify")
+        .arg(&dump)
+        .arg("--exe")
+        .arg(&rebuilt)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("does not occur in"), "{text}");
+    assert!(text.contains("the dump is stale"), "{text}");
+    assert!(text.contains(&pdmp::header::hex(&fingerprint)), "{text}");
+    assert!(text.contains("executable fingerprint:"), "{text}");
+    // Next to a copied executable the relative .eln names resolve to nothing.
+    assert!(text.contains("missing .eln file"), "{text}");
+    let (_, json) = verify_json(&[dump.as_os_str(), "--exe".as_ref(), rebuilt.as_os_str()]);
+    let native = &json["pairing"]["native_comp"];
+    let late = DumpFile::open(&dump)
+        .unwrap()
+        .dump()
+        .unwrap()
+        .dump_relocs()
+        .find(|(p, _)| *p == Phase::Late)
+        .map(|(_, t)| t.len() as u64)
+        .unwrap();
+    assert_eq!(native["missing"], late);
+    assert!(native["units"][0]["installed"]
+        .as_str()
+        .unwrap()
+        .ends_with(".eln"));
+}
+
+fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
