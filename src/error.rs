@@ -68,4 +68,13 @@ pub enum Error {
         len: u64,
         size: u64,
     },
+
+    /// A table entry that the format cannot have.
+    #[error("{table} entry {index} at offset {entry_offset}: {problem}")]
+    BadEntry {
+        table: &'static str,
+        index: usize,
+        entry_offset: u64,
+        problem: String,
+    },
 }

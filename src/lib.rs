@@ -6,7 +6,8 @@
 //! tables, [`dump`] ties them to the bytes with bounds-checked access, and
 //! [`summary`] is the overview `pdmp info` prints. [`pvec`] knows the
 //! vectorlike numbering of each Emacs version; [`locate`] finds the dump an
-//! installed Emacs loads.
+//! installed Emacs loads. [`relocate`] applies relocations offline for
+//! chosen addresses and [`exe`] recovers those addresses from the executable.
 //!
 //! ```no_run
 //! let file = pdmp::DumpFile::open("emacs.pdmp".as_ref())?;
@@ -19,10 +20,12 @@
 
 pub mod dump;
 pub mod error;
+pub mod exe;
 pub mod header;
 pub mod lisp;
 pub mod locate;
 pub mod pvec;
+pub mod relocate;
 pub mod summary;
 pub mod tables;
 

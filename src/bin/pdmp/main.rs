@@ -3,6 +3,7 @@
 
 mod info;
 mod output;
+mod relocate;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,12 +20,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Info(info::Args),
+    Relocate(relocate::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
+        Command::Relocate(args) => relocate::run(&args),
     };
     match result {
         Ok(code) => code,
