@@ -197,8 +197,9 @@ fn checked(
     })
 }
 
-/// Fails when `dump` is already pre-relocated: its words hold addresses.
-fn not_prerelocated(dump: &Dump<'_>) -> Result<()> {
+/// Fails when `dump` is already pre-relocated: its words hold addresses,
+/// not the offsets relocations add to.
+pub fn ensure_not_prerelocated(dump: &Dump<'_>) -> Result<()> {
     match PreferredBase::find(dump) {
         Some(old) => Err(Error::BadEntry {
             table: "pre-relocation trailer",
@@ -225,7 +226,7 @@ pub fn apply(dump: &Dump<'_>, bases: &Bases, mut image: Option<&mut [u8]>) -> Re
             "image is a copy of the dump"
         );
     }
-    not_prerelocated(dump)?;
+    ensure_not_prerelocated(dump)?;
     let layout = dump.header().layout;
     // (applied, skipped) per phase and 5-bit type number.
     let mut counts: Vec<(Phase, [(u64, u64); 32])> = Vec::new();

@@ -128,6 +128,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let path = &args.file;
     let file = DumpFile::open(path).map_err(|e| Failure::in_file(path, e))?;
     let dump = file.dump().map_err(|e| Failure::in_file(path, e))?;
+    relocate::ensure_not_prerelocated(&dump).map_err(|e| Failure::in_file(path, e))?;
 
     let (recovered, emacs_basis) = match (&args.exe, args.emacs_basis) {
         (Some(exe_path), _) => {
