@@ -214,6 +214,41 @@ pub fn ensure_not_prerelocated(dump: &Dump<'_>) -> Result<()> {
     }
 }
 
+/// What each 5-bit relocation type does under one set of bases: every
+/// arithmetic kind is `word += addend`, so the loop needs no branch on the kind.
+struct TypeTable {
+    addend: [u64; 32],
+    /// Whether the type is arithmetic (applied in EARLY) and defined at all.
+    arithmetic: [bool; 32],
+    defined: [bool; 32],
+    /// Bytes from the site to the end of what the loader writes.
+    extent: [u64; 32],
+}
+
+impl TypeTable {
+    fn new(layout: crate::header::Layout, bases: &Bases) -> TypeTable {
+        let mut table = TypeTable {
+            addend: [0; 32],
+            arithmetic: [false; 32],
+            defined: [false; 32],
+            extent: [8; 32],
+        };
+        for t in 0..32u32 {
+            let kind = RelocKind::from_type(t, layout);
+            let i = t as usize;
+            table.defined[i] = !matches!(kind, RelocKind::Invalid(_));
+            // The sum is linear in the word: its value at 0 is the addend.
+            if let Some(addend) = relocated_word(kind, 0, bases) {
+                table.addend[i] = addend;
+                table.arithmetic[i] = true;
+            }
+            let probe = DumpReloc { offset: 0, kind };
+            table.extent[i] = written_range(&probe).1;
+        }
+        table
+    }
+}
+
 /// Applies every arithmetic relocation of the EARLY phase (Emacs 27: the only
 /// table) to `image`, a copy of the dump's bytes, and counts every relocation
 /// of every phase as applied or skipped. With `image` = `None` only counts
@@ -228,39 +263,39 @@ pub fn apply(dump: &Dump<'_>, bases: &Bases, mut image: Option<&mut [u8]>) -> Re
     }
     ensure_not_prerelocated(dump)?;
     let layout = dump.header().layout;
+    let (header_size, cold_start) = (layout.header_size(), dump.header().cold_start);
+    let types = TypeTable::new(layout, bases);
     // (applied, skipped) per phase and 5-bit type number.
     let mut counts: Vec<(Phase, [(u64, u64); 32])> = Vec::new();
     for (phase, table) in dump.dump_relocs() {
         let simulated = matches!(phase, Phase::Early | Phase::All);
-        let mut by_type = [(0u64, 0u64); 32];
-        for (index, reloc) in table.iter().enumerate() {
-            let reloc = checked(dump, phase, &table, index, reloc)?;
-            let type_bits = reloc
-                .kind
-                .to_type(layout)
-                .expect("checked: a kind of this layout");
-            let entry = &mut by_type[usize::from(type_bits)];
-            let at = reloc.offset as usize;
-            let applied = simulated
-                && match image.as_deref_mut() {
-                    Some(image) => {
-                        let site: &mut [u8; 8] =
-                            (&mut image[at..at + 8]).try_into().expect("8 bytes");
-                        match relocated_word(reloc.kind, u64::from_le_bytes(*site), bases) {
-                            Some(word) => {
-                                *site = word.to_le_bytes();
-                                true
-                            }
-                            None => false,
-                        }
-                    }
-                    None => skip_reason(reloc.kind).is_none(),
-                };
-            if applied {
-                entry.0 += 1;
-            } else {
-                entry.1 += 1;
+        let mut seen = [0u64; 32];
+        for (index, (offset, t)) in table.raw().enumerate() {
+            let t = t as usize;
+            if !types.defined[t]
+                || offset < header_size
+                || !offset.is_multiple_of(8)
+                || offset + types.extent[t] > cold_start
+            {
+                let reloc = table.get(index).expect("entry of this table");
+                checked(dump, phase, &table, index, reloc)?;
             }
+            seen[t] += 1;
+            if let (true, Some(image)) = (simulated, image.as_deref_mut()) {
+                let at = offset as usize;
+                if let Some(site) = image.get_mut(at..at + 8) {
+                    let word = u64::from_le_bytes((&*site).try_into().expect("8 bytes"));
+                    site.copy_from_slice(&word.wrapping_add(types.addend[t]).to_le_bytes());
+                }
+            }
+        }
+        let mut by_type = [(0u64, 0u64); 32];
+        for t in 0..32 {
+            by_type[t] = if simulated && types.arithmetic[t] {
+                (seen[t], 0)
+            } else {
+                (0, seen[t])
+            };
         }
         counts.push((phase, by_type));
     }
