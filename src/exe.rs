@@ -138,14 +138,16 @@ pub fn lispsym_offset(dump: &Dump<'_>) -> Result<(i64, u64), RecoverError> {
     let (start, end) = (dump.header().discardable_start, dump.header().cold_start);
     let mut lowest: Option<(i64, u64)> = None;
     let mut count = 0;
+    let layout = dump.header().layout;
+    let string = RelocKind::DumpLispValue(LispType::String)
+        .to_type(layout)
+        .expect("every layout has string values");
     for (_, table) in dump.dump_relocs() {
-        for reloc in table.iter() {
-            if reloc.kind != RelocKind::DumpLispValue(LispType::String)
-                || !(start + 8..end).contains(&reloc.offset)
-            {
+        for (offset, type_bits) in table.raw() {
+            if type_bits != u32::from(string) || !(start + 8..end).contains(&offset) {
                 continue;
             }
-            let image = reloc.offset - 8;
+            let image = offset - 8;
             if let Some(destination) = copies.iter().find_map(|c| c.destination_of(image)) {
                 count += 1;
                 if lowest.is_none_or(|(d, _)| destination < d) {

@@ -139,25 +139,57 @@ fn written_range(reloc: &DumpReloc) -> (u64, u64) {
 }
 
 /// Counts distinct pages and the busiest page over ranges of addresses.
-/// Sorted input (every table of a sound dump) is counted in one pass; other
-/// input is sorted first. Memory is bounded by the number of ranges, which
-/// the file's size bounds.
-fn count_pages(ranges: impl Iterator<Item = (u64, u64)>, page_size: u64) -> PageCount {
-    let mut pages: Vec<u64> = Vec::new();
-    for (start, end) in ranges {
-        if end > start {
-            pages.extend(start / page_size..=(end - 1) / page_size);
-        }
-    }
-    if !pages.is_sorted() {
-        pages.sort_unstable();
-    }
+/// Sorted input (every table of a sound dump) is counted in one streaming
+/// pass; otherwise the pages are collected and sorted, which the number of
+/// ranges (bounded by the file's size) bounds.
+fn count_pages<I: Iterator<Item = (u64, u64)>>(
+    ranges: impl Fn() -> I,
+    page_size: u64,
+) -> PageCount {
+    let pages = || {
+        ranges()
+            .filter(|(start, end)| end > start)
+            .flat_map(move |(start, end)| start / page_size..=(end - 1) / page_size)
+    };
     let mut count = PageCount {
         page_size,
         pages: 0,
         max_relocations_per_page: 0,
     };
-    for run in pages.chunk_by(|a, b| a == b) {
+    let mut tally = |run: u64| {
+        count.pages += 1;
+        count.max_relocations_per_page = count.max_relocations_per_page.max(run);
+    };
+    let mut current: Option<(u64, u64)> = None;
+    let mut sorted = true;
+    for page in pages() {
+        current = match current {
+            Some((last, run)) if last == page => Some((last, run + 1)),
+            Some((last, run)) if last < page => {
+                tally(run);
+                Some((page, 1))
+            }
+            None => Some((page, 1)),
+            Some(_) => {
+                sorted = false;
+                break;
+            }
+        };
+    }
+    if sorted {
+        if let Some((_, run)) = current {
+            tally(run);
+        }
+        return count;
+    }
+    let mut all: Vec<u64> = pages().collect();
+    all.sort_unstable();
+    let mut count = PageCount {
+        page_size,
+        pages: 0,
+        max_relocations_per_page: 0,
+    };
+    for run in all.chunk_by(|a, b| a == b) {
         count.pages += 1;
         count.max_relocations_per_page = count.max_relocations_per_page.max(run.len() as u64);
     }
@@ -346,7 +378,7 @@ pub fn page_costs(dump: &Dump<'_>, bases: &Bases) -> Vec<PhaseCost> {
                 bytes_written: ranges().map(|(s, e)| e.saturating_sub(s)).sum(),
                 by_page_size: PAGE_SIZES
                     .iter()
-                    .map(|&size| count_pages(ranges(), size))
+                    .map(|&size| count_pages(ranges, size))
                     .collect(),
             }
         })
@@ -370,7 +402,7 @@ pub fn page_costs(dump: &Dump<'_>, bases: &Bases) -> Vec<PhaseCost> {
         bytes_written: ranges().map(|(s, e)| e.saturating_sub(s)).sum(),
         by_page_size: PAGE_SIZES
             .iter()
-            .map(|&size| count_pages(ranges(), size))
+            .map(|&size| count_pages(ranges, size))
             .collect(),
     });
     costs
