@@ -29,6 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations, with deltas')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that a dump is sound and, optionally, that it pairs with an executable')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count and bytes per type and region, page relocation density, and what each object and symbol retains')
+            [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -66,6 +67,21 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'pdmp;relocate' {
+            [CompletionResult]::new('--dump-base', '--dump-base', [CompletionResultType]::ParameterName, 'Address the dump is mapped at (its byte 0)')
+            [CompletionResult]::new('--emacs-basis', '--emacs-basis', [CompletionResultType]::ParameterName, 'Run-time address of the executable''s `Vpurify_flag` (emacs_basis)')
+            [CompletionResult]::new('--exe', '--exe', [CompletionResultType]::ParameterName, 'Recover emacs_basis and lispsym from this executable (the one the dump was made with)')
+            [CompletionResult]::new('--load-bias', '--load-bias', [CompletionResultType]::ParameterName, 'Where the executable is loaded, added to its link-time addresses (PIE). Default 0')
+            [CompletionResult]::new('--lispsym', '--lispsym', [CompletionResultType]::ParameterName, 'Run-time address of `lispsym`. Default: emacs_basis plus the offset the dump implies')
+            [CompletionResult]::new('--preferred-base', '--preferred-base', [CompletionResultType]::ParameterName, 'Write a dump pre-relocated for this dump base (recorded in a trailer) instead of an image')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write the image (or the pre-relocated dump); replaced atomically')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Where to write the image (or the pre-relocated dump); replaced atomically')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Relocate in memory and report, but write nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document instead of tables')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'pdmp;generate' {
             [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Directory that receives completions/ and man/')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -77,6 +93,7 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations, with deltas')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that a dump is sound and, optionally, that it pairs with an executable')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count and bytes per type and region, page relocation density, and what each object and symbol retains')
+            [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -91,6 +108,9 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             break
         }
         'pdmp;help;stats' {
+            break
+        }
+        'pdmp;help;relocate' {
             break
         }
         'pdmp;help;generate' {

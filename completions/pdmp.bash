@@ -28,6 +28,9 @@ _pdmp() {
             pdmp,info)
                 cmd="pdmp__subcmd__info"
                 ;;
+            pdmp,relocate)
+                cmd="pdmp__subcmd__relocate"
+                ;;
             pdmp,stats)
                 cmd="pdmp__subcmd__stats"
                 ;;
@@ -46,6 +49,9 @@ _pdmp() {
             pdmp__subcmd__help,info)
                 cmd="pdmp__subcmd__help__subcmd__info"
                 ;;
+            pdmp__subcmd__help,relocate)
+                cmd="pdmp__subcmd__help__subcmd__relocate"
+                ;;
             pdmp__subcmd__help,stats)
                 cmd="pdmp__subcmd__help__subcmd__stats"
                 ;;
@@ -59,7 +65,7 @@ _pdmp() {
 
     case "${cmd}" in
         pdmp)
-            opts="-h -V --help --version info diff verify stats generate help"
+            opts="-h -V --help --version info diff verify stats relocate generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -113,7 +119,7 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__help)
-            opts="info diff verify stats generate help"
+            opts="info diff verify stats relocate generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -182,6 +188,20 @@ _pdmp() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pdmp__subcmd__help__subcmd__relocate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pdmp__subcmd__help__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -217,6 +237,52 @@ _pdmp() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__relocate)
+            opts="-o -h --dump-base --emacs-basis --exe --load-bias --lispsym --preferred-base --output --dry-run --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dump-base)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --emacs-basis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exe)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --load-bias)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lispsym)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preferred-base)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

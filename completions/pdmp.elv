@@ -26,6 +26,7 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand diff 'Compare two dumps: header, regions, objects and relocations, with deltas'
             cand verify 'Check that a dump is sound and, optionally, that it pairs with an executable'
             cand stats 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
+            cand relocate 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -58,6 +59,20 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'pdmp;relocate'= {
+            cand --dump-base 'Address the dump is mapped at (its byte 0)'
+            cand --emacs-basis 'Run-time address of the executable''s `Vpurify_flag` (emacs_basis)'
+            cand --exe 'Recover emacs_basis and lispsym from this executable (the one the dump was made with)'
+            cand --load-bias 'Where the executable is loaded, added to its link-time addresses (PIE). Default 0'
+            cand --lispsym 'Run-time address of `lispsym`. Default: emacs_basis plus the offset the dump implies'
+            cand --preferred-base 'Write a dump pre-relocated for this dump base (recorded in a trailer) instead of an image'
+            cand -o 'Where to write the image (or the pre-relocated dump); replaced atomically'
+            cand --output 'Where to write the image (or the pre-relocated dump); replaced atomically'
+            cand --dry-run 'Relocate in memory and report, but write nothing'
+            cand --json 'Print one JSON document instead of tables'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'pdmp;generate'= {
             cand --out-dir 'Directory that receives completions/ and man/'
             cand -h 'Print help'
@@ -68,6 +83,7 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand diff 'Compare two dumps: header, regions, objects and relocations, with deltas'
             cand verify 'Check that a dump is sound and, optionally, that it pairs with an executable'
             cand stats 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
+            cand relocate 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -78,6 +94,8 @@ set edit:completion:arg-completer[pdmp] = {|@words|
         &'pdmp;help;verify'= {
         }
         &'pdmp;help;stats'= {
+        }
+        &'pdmp;help;relocate'= {
         }
         &'pdmp;help;generate'= {
         }

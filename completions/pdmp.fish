@@ -30,6 +30,7 @@ complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "info" -d 'Show the header
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "diff" -d 'Compare two dumps: header, regions, objects and relocations, with deltas'
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "verify" -d 'Check that a dump is sound and, optionally, that it pairs with an executable'
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "stats" -d 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
+complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "relocate" -d 'Apply a dump\'s relocations for given addresses, as Emacs does when it loads it'
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "generate" -d 'Write shell completions and man pages (for packagers; hidden from --help)'
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand info" -l json -d 'Print one JSON document instead of tables'
@@ -49,11 +50,22 @@ complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l emacs -d 'The Emacs 
 complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l json -d 'Print one JSON document instead of tables'
 complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l csv -d 'Print CSV rows (section,region,kind,pvec,name,offset,count,bytes,retained)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -s h -l help -d 'Print help'
+complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l dump-base -d 'Address the dump is mapped at (its byte 0)' -r
+complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l emacs-basis -d 'Run-time address of the executable\'s `Vpurify_flag` (emacs_basis)' -r
+complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l exe -d 'Recover emacs_basis and lispsym from this executable (the one the dump was made with)' -r -F
+complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l load-bias -d 'Where the executable is loaded, added to its link-time addresses (PIE). Default 0' -r
+complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l lispsym -d 'Run-time address of `lispsym`. Default: emacs_basis plus the offset the dump implies' -r
+complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l preferred-base -d 'Write a dump pre-relocated for this dump base (recorded in a trailer) instead of an image' -r
+complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -s o -l output -d 'Where to write the image (or the pre-relocated dump); replaced atomically' -r -F
+complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l dry-run -d 'Relocate in memory and report, but write nothing'
+complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l json -d 'Print one JSON document instead of tables'
+complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdmp -n "__fish_pdmp_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats generate help" -f -a "info" -d 'Show the header, regions, tables and object counts of a dump'
-complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats generate help" -f -a "diff" -d 'Compare two dumps: header, regions, objects and relocations, with deltas'
-complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats generate help" -f -a "verify" -d 'Check that a dump is sound and, optionally, that it pairs with an executable'
-complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats generate help" -f -a "stats" -d 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
-complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers; hidden from --help)'
-complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate generate help" -f -a "info" -d 'Show the header, regions, tables and object counts of a dump'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate generate help" -f -a "diff" -d 'Compare two dumps: header, regions, objects and relocations, with deltas'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate generate help" -f -a "verify" -d 'Check that a dump is sound and, optionally, that it pairs with an executable'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate generate help" -f -a "stats" -d 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate generate help" -f -a "relocate" -d 'Apply a dump\'s relocations for given addresses, as Emacs does when it loads it'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers; hidden from --help)'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

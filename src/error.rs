@@ -77,4 +77,13 @@ pub enum Error {
         offset: u64,
         problem: String,
     },
+
+    /// A table entry that the format cannot have.
+    #[error("{table} entry {index} at offset {entry_offset}: {problem}")]
+    BadEntry {
+        table: &'static str,
+        index: usize,
+        entry_offset: u64,
+        problem: String,
+    },
 }

@@ -6,7 +6,8 @@
 //! tables, [`dump`] ties them to the bytes with bounds-checked access, and
 //! [`summary`] is the overview `pdmp info` prints. [`pvec`] knows the
 //! vectorlike numbering of each Emacs version; [`locate`] finds the dump an
-//! installed Emacs loads.
+//! installed Emacs loads. [`relocate`] applies relocations offline for
+//! chosen addresses and [`exe`] recovers those addresses from the executable.
 //!
 //! ```no_run
 //! let file = pdmp::DumpFile::open("emacs.pdmp".as_ref())?;
@@ -21,6 +22,7 @@ pub mod diff;
 pub mod dominators;
 pub mod dump;
 pub mod error;
+pub mod exe;
 pub mod executable;
 pub mod graph;
 pub mod header;
@@ -29,6 +31,7 @@ pub mod locate;
 pub mod native;
 pub mod pairing;
 pub mod pvec;
+pub mod relocate;
 pub mod stats;
 pub mod summary;
 pub mod symbol;

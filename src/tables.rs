@@ -326,6 +326,16 @@ impl<'a, E: Entry> Table<'a, E> {
     }
 }
 
+impl<'a> DumpRelocTable<'a> {
+    /// Entries as `(offset, 5-bit type number)`, undecoded: for loops that
+    /// dispatch on the type through a lookup table of their own.
+    pub fn raw(&self) -> impl ExactSizeIterator<Item = (u64, u32)> + 'a {
+        self.bytes
+            .chunks_exact(DUMP_RELOC_SIZE as usize)
+            .map(|bytes| split_packed(le_u32(bytes)))
+    }
+}
+
 impl ObjectStartTable<'_> {
     /// The object starting exactly at `offset`, by binary search (the table is
     /// sorted in a sound dump).

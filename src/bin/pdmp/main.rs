@@ -5,6 +5,7 @@ mod diff;
 mod generate;
 mod info;
 mod output;
+mod relocate;
 mod stats;
 mod verify;
 
@@ -26,6 +27,7 @@ enum Command {
     Diff(diff::Args),
     Verify(verify::Args),
     Stats(stats::Args),
+    Relocate(relocate::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(&args),
         Command::Stats(args) => stats::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Relocate(args) => relocate::run(&args),
     };
     match result {
         Ok(code) => code,
