@@ -6,7 +6,8 @@
 //! tables, [`dump`] ties them to the bytes with bounds-checked access, and
 //! [`summary`] is the overview `pdmp info` prints. [`pvec`] knows the
 //! vectorlike numbering of each Emacs version; [`locate`] finds the dump an
-//! installed Emacs loads.
+//! installed Emacs loads; [`embed`] puts a dump inside an executable and
+//! finds it there.
 //!
 //! ```no_run
 //! let file = pdmp::DumpFile::open("emacs.pdmp".as_ref())?;
@@ -18,6 +19,7 @@
 //! ```
 
 pub mod dump;
+pub mod embed;
 pub mod error;
 pub mod header;
 pub mod lisp;

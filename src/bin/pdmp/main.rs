@@ -1,6 +1,8 @@
 //! The `pdmp` command line: argument parsing and output formatting only; the
 //! library does the work.
 
+mod embed;
+mod extract;
 mod info;
 mod output;
 
@@ -19,12 +21,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Info(info::Args),
+    Embed(embed::Args),
+    Extract(extract::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
+        Command::Embed(args) => embed::run(&args),
+        Command::Extract(args) => extract::run(&args),
     };
     match result {
         Ok(code) => code,
