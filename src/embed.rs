@@ -102,8 +102,15 @@ pub enum EmbedError {
     #[error("carries no dump: no {SECTION_NAME} section and no pdmp trailer in the last {TRAILER_LEN} bytes (a dump embedded with --append is removed by strip)")]
     NotEmbedded,
 
+    /// Any of the above, about one named file.
+    #[error("{}: {source}", path.display())]
+    InFile {
+        path: PathBuf,
+        source: Box<EmbedError>,
+    },
+
     /// Output would overwrite an input.
-    #[error("output {0} is one of the inputs; inputs are never modified")]
+    #[error("{}: output is one of the inputs; inputs are never modified", .0.display())]
     OutputIsInput(PathBuf),
 }
 
@@ -260,6 +267,12 @@ fn find_section_in<Elf: FileHeader<Endian = Endianness>>(exe: &[u8]) -> Result<O
     let offset: u64 = section.sh_offset(endian).into();
     let size: u64 = section.sh_size(endian).into();
     let file_size = exe.len() as u64;
+    if section.sh_type(endian) == object::elf::SHT_NOBITS {
+        return Err(EmbedError::BadElf {
+            what: "section .pdmp",
+            problem: format!("at offset {offset} has no file contents (SHT_NOBITS)"),
+        });
+    }
     if offset.checked_add(size).is_none_or(|end| end > file_size) {
         return Err(EmbedError::SectionOutOfBounds {
             offset,
@@ -490,30 +503,32 @@ pub fn embed_file(
             return Err(EmbedError::OutputIsInput(output.to_path_buf()));
         }
     }
-    let exe_file = DumpFile::open(exe_path)?;
+    let exe_file = DumpFile::open(exe_path).map_err(about(exe_path))?;
     let exe = exe_file.bytes();
-    let dump_file = DumpFile::open(dump_path)?;
-    let dump = Dump::parse(dump_file.bytes())?;
-    if let Some(found) = find(exe)? {
-        return Err(EmbedError::AlreadyEmbedded {
+    let dump_file = DumpFile::open(dump_path).map_err(about(dump_path))?;
+    let dump = Dump::parse(dump_file.bytes()).map_err(about(dump_path))?;
+    if let Some(found) = find(exe).map_err(about(exe_path))? {
+        return Err(about(exe_path)(EmbedError::AlreadyEmbedded {
             mode: found.mode,
             offset: found.range.offset,
             size: found.range.size,
-        });
+        }));
     }
     let fingerprint = dump.header().fingerprint;
     let paired = fingerprint_occurs(exe, &fingerprint, None);
     if !paired && !force {
-        return Err(EmbedError::FingerprintMismatch {
+        return Err(about(exe_path)(EmbedError::FingerprintMismatch {
             fingerprint: hex(&fingerprint),
-        });
+        }));
     }
     let (pieces, range) = match mode {
-        Mode::Section => section_pieces(exe, dump.bytes())?,
+        Mode::Section => section_pieces(exe, dump.bytes()).map_err(about(exe_path))?,
         Mode::Append => append_pieces(exe, dump.bytes()),
     };
-    let permissions = std::fs::metadata(exe_path)?.permissions();
-    write_atomically(output, &pieces, Some(permissions))?;
+    let permissions = std::fs::metadata(exe_path)
+        .map_err(about(exe_path))?
+        .permissions();
+    write_atomically(output, &pieces, Some(permissions)).map_err(about(output))?;
     Ok(Embedding {
         mode,
         range,
@@ -538,17 +553,27 @@ pub fn extract_file(exe_path: &Path, output: &Path) -> Result<Extraction> {
     if is_same_file(exe_path, output) {
         return Err(EmbedError::OutputIsInput(output.to_path_buf()));
     }
-    let file = DumpFile::open(exe_path)?;
+    let file = DumpFile::open(exe_path).map_err(about(exe_path))?;
     let exe = file.bytes();
-    let embedded = find(exe)?.ok_or(EmbedError::NotEmbedded)?;
-    embedded.verify(exe)?;
+    let embedded = find(exe)
+        .and_then(|found| found.ok_or(EmbedError::NotEmbedded))
+        .map_err(about(exe_path))?;
+    embedded.verify(exe).map_err(about(exe_path))?;
     let dump = embedded.slice(exe);
-    Dump::parse(dump)?;
-    write_atomically(output, &[Cow::Borrowed(dump)], None)?;
+    Dump::parse(dump).map_err(about(exe_path))?;
+    write_atomically(output, &[Cow::Borrowed(dump)], None).map_err(about(output))?;
     Ok(Extraction {
         embedded,
         sha256: hex(&Sha256::digest(dump)),
     })
+}
+
+/// Wraps an error with the file it is about.
+fn about<E: Into<EmbedError>>(path: &Path) -> impl Fn(E) -> EmbedError + '_ {
+    move |e| EmbedError::InFile {
+        path: path.to_path_buf(),
+        source: Box::new(e.into()),
+    }
 }
 
 fn is_same_file(a: &Path, b: &Path) -> bool {

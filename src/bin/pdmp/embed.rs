@@ -61,15 +61,9 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     } else {
         Mode::Section
     };
-    let done = embed::embed_file(exe, dump, output, mode, args.force).map_err(|e| {
-        // Name the file the error is about.
-        let about = match e {
-            embed::EmbedError::Format(_) => dump,
-            embed::EmbedError::OutputIsInput(_) => output,
-            _ => exe,
-        };
-        Failure::in_file(about, e)
-    })?;
+    // Library errors name the file they are about.
+    let done = embed::embed_file(exe, dump, output, mode, args.force)
+        .map_err(|e| Failure::new(e.to_string()))?;
     if args.json {
         #[derive(serde::Serialize)]
         struct Report<'a> {

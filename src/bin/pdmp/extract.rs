@@ -30,7 +30,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let done = embed::extract_file(&args.executable, &args.output)
-        .map_err(|e| Failure::in_file(&args.executable, e))?;
+        .map_err(|e| Failure::new(e.to_string()))?;
     if args.json {
         #[derive(serde::Serialize)]
         struct Report<'a> {
