@@ -30,6 +30,8 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that a dump is sound and, optionally, that it pairs with an executable')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count and bytes per type and region, page relocation density, and what each object and symbol retains')
             [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it')
+            [CompletionResult]::new('embed', 'embed', [CompletionResultType]::ParameterValue, 'Embed a dump in a copy of its executable, or check an executable')
+            [CompletionResult]::new('extract', 'extract', [CompletionResultType]::ParameterValue, 'Write the dump an executable carries (section or appended) to a file, bit-exact')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -82,6 +84,26 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'pdmp;embed' {
+            [CompletionResult]::new('--exe', '--exe', [CompletionResultType]::ParameterName, 'The executable to copy (never modified)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write the executable carrying the dump')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Where to write the executable carrying the dump')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Report whether BIN carries a dump, in which mode, and whether it pairs')
+            [CompletionResult]::new('--append', '--append', [CompletionResultType]::ParameterName, 'Append the dump and a trailer instead of adding an ELF section')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Embed even when the dump''s fingerprint does not occur in BIN')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'pdmp;extract' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The dump file to write')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The dump file to write')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'pdmp;generate' {
             [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Directory that receives completions/ and man/')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -94,6 +116,8 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that a dump is sound and, optionally, that it pairs with an executable')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count and bytes per type and region, page relocation density, and what each object and symbol retains')
             [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it')
+            [CompletionResult]::new('embed', 'embed', [CompletionResultType]::ParameterValue, 'Embed a dump in a copy of its executable, or check an executable')
+            [CompletionResult]::new('extract', 'extract', [CompletionResultType]::ParameterValue, 'Write the dump an executable carries (section or appended) to a file, bit-exact')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -111,6 +135,12 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             break
         }
         'pdmp;help;relocate' {
+            break
+        }
+        'pdmp;help;embed' {
+            break
+        }
+        'pdmp;help;extract' {
             break
         }
         'pdmp;help;generate' {

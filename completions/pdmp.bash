@@ -19,6 +19,12 @@ _pdmp() {
             pdmp,diff)
                 cmd="pdmp__subcmd__diff"
                 ;;
+            pdmp,embed)
+                cmd="pdmp__subcmd__embed"
+                ;;
+            pdmp,extract)
+                cmd="pdmp__subcmd__extract"
+                ;;
             pdmp,generate)
                 cmd="pdmp__subcmd__generate"
                 ;;
@@ -39,6 +45,12 @@ _pdmp() {
                 ;;
             pdmp__subcmd__help,diff)
                 cmd="pdmp__subcmd__help__subcmd__diff"
+                ;;
+            pdmp__subcmd__help,embed)
+                cmd="pdmp__subcmd__help__subcmd__embed"
+                ;;
+            pdmp__subcmd__help,extract)
+                cmd="pdmp__subcmd__help__subcmd__extract"
                 ;;
             pdmp__subcmd__help,generate)
                 cmd="pdmp__subcmd__help__subcmd__generate"
@@ -65,7 +77,7 @@ _pdmp() {
 
     case "${cmd}" in
         pdmp)
-            opts="-h -V --help --version info diff verify stats relocate generate help"
+            opts="-h -V --help --version info diff verify stats relocate embed extract generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,6 +112,58 @@ _pdmp() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pdmp__subcmd__embed)
+            opts="-o -h --exe --output --append --force --check --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --exe)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --check)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__extract)
+            opts="-o -h --output --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pdmp__subcmd__generate)
             opts="-h --out-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -119,7 +183,7 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__help)
-            opts="info diff verify stats relocate generate help"
+            opts="info diff verify stats relocate embed extract generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -133,6 +197,34 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__help__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__help__subcmd__embed)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__help__subcmd__extract)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -27,6 +27,8 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand verify 'Check that a dump is sound and, optionally, that it pairs with an executable'
             cand stats 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
             cand relocate 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it'
+            cand embed 'Embed a dump in a copy of its executable, or check an executable'
+            cand extract 'Write the dump an executable carries (section or appended) to a file, bit-exact'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -73,6 +75,24 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'pdmp;embed'= {
+            cand --exe 'The executable to copy (never modified)'
+            cand -o 'Where to write the executable carrying the dump'
+            cand --output 'Where to write the executable carrying the dump'
+            cand --check 'Report whether BIN carries a dump, in which mode, and whether it pairs'
+            cand --append 'Append the dump and a trailer instead of adding an ELF section'
+            cand --force 'Embed even when the dump''s fingerprint does not occur in BIN'
+            cand --json 'Print one JSON document instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'pdmp;extract'= {
+            cand -o 'The dump file to write'
+            cand --output 'The dump file to write'
+            cand --json 'Print one JSON document instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'pdmp;generate'= {
             cand --out-dir 'Directory that receives completions/ and man/'
             cand -h 'Print help'
@@ -84,6 +104,8 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand verify 'Check that a dump is sound and, optionally, that it pairs with an executable'
             cand stats 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
             cand relocate 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it'
+            cand embed 'Embed a dump in a copy of its executable, or check an executable'
+            cand extract 'Write the dump an executable carries (section or appended) to a file, bit-exact'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -96,6 +118,10 @@ set edit:completion:arg-completer[pdmp] = {|@words|
         &'pdmp;help;stats'= {
         }
         &'pdmp;help;relocate'= {
+        }
+        &'pdmp;help;embed'= {
+        }
+        &'pdmp;help;extract'= {
         }
         &'pdmp;help;generate'= {
         }

@@ -8,6 +8,8 @@
 //! vectorlike numbering of each Emacs version; [`locate`] finds the dump an
 //! installed Emacs loads. [`relocate`] applies relocations offline for
 //! chosen addresses and [`exe`] recovers those addresses from the executable.
+//! installed Emacs loads; [`embed`] puts a dump inside an executable and
+//! finds it there.
 //!
 //! ```no_run
 //! let file = pdmp::DumpFile::open("emacs.pdmp".as_ref())?;
@@ -21,6 +23,7 @@
 pub mod diff;
 pub mod dominators;
 pub mod dump;
+pub mod embed;
 pub mod error;
 pub mod exe;
 pub mod executable;

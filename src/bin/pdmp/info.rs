@@ -1,8 +1,9 @@
 //! `pdmp info`: the header, regions and table contents of a dump.
 
 use crate::output::{print_json, table, Failure, SCHEMA_VERSION};
+use pdmp::embed::Embedded;
 use pdmp::summary::{Counts, Summary};
-use pdmp::DumpFile;
+use pdmp::{Dump, DumpFile};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 #[command(after_help = "Examples:
   pdmp info                      # the dump of the Emacs on PATH
   pdmp info emacs.pdmp
+  pdmp info emacs-with-dump        # an executable carrying its dump (pdmp embed)
   pdmp info --json emacs.pdmp | jq .byte_counts")]
 pub struct Args {
     /// The dump to read. Default: the dump the `emacs` on PATH loads.
@@ -24,6 +26,8 @@ pub struct Args {
 struct Report<'a> {
     schema_version: u32,
     file: String,
+    /// Where the dump lies when FILE is an executable carrying it.
+    embedded: Option<Embedded>,
     #[serde(flatten)]
     summary: &'a Summary,
 }
@@ -38,16 +42,29 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         })?,
     };
     let file = DumpFile::open(&path).map_err(|e| Failure::in_file(&path, e))?;
-    let dump = file.dump().map_err(|e| Failure::in_file(&path, e))?;
+    // An executable that carries a dump stands for its dump.
+    let (bytes, embedded) =
+        pdmp::embed::dump_bytes(file.bytes()).map_err(|e| Failure::in_file(&path, e))?;
+    let dump = Dump::parse(bytes).map_err(|e| Failure::in_file(&path, e))?;
     let summary = Summary::of(&dump);
     if args.json {
         print_json(&Report {
             schema_version: SCHEMA_VERSION,
             file: path.display().to_string(),
+            embedded,
             summary: &summary,
         })?;
     } else {
-        print_human(&path.display().to_string(), &summary);
+        let file = match embedded {
+            Some(e) => format!(
+                "{} (dump embedded in {} mode at offset {})",
+                path.display(),
+                e.mode,
+                e.range.offset
+            ),
+            None => path.display().to_string(),
+        };
+        print_human(&file, &summary);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,8 @@
 //! library does the work.
 
 mod diff;
+mod embed;
+mod extract;
 mod generate;
 mod info;
 mod output;
@@ -28,6 +30,8 @@ enum Command {
     Verify(verify::Args),
     Stats(stats::Args),
     Relocate(relocate::Args),
+    Embed(embed::Args),
+    Extract(extract::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -48,6 +52,8 @@ fn main() -> ExitCode {
         Command::Stats(args) => stats::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Relocate(args) => relocate::run(&args),
+        Command::Embed(args) => embed::run(&args),
+        Command::Extract(args) => extract::run(&args),
     };
     match result {
         Ok(code) => code,

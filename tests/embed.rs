@@ -1,0 +1,384 @@
+//! `pdmp embed` and `pdmp extract` on the real Emacs executable and dump, on
+//! other executables, through `strip`, and on damaged files.
+
+mod common;
+
+use assert_cmd::Command;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+fn pdmp() -> Command {
+    Command::cargo_bin("pdmp").expect("binary built")
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run pdmp")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON document ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr(out)
+        )
+    })
+}
+
+fn embed(exe: &Path, dump: &Path, out: &Path, extra: &[&str]) -> Output {
+    run(pdmp()
+        .arg("embed")
+        .arg("--exe")
+        .arg(exe)
+        .arg(dump)
+        .arg("-o")
+        .arg(out)
+        .args(extra))
+}
+
+fn check(bin: &Path) -> (Output, serde_json::Value) {
+    let out = run(pdmp().args(["embed", "--json", "--check"]).arg(bin));
+    let value = json(&out);
+    (out, value)
+}
+
+fn extract(bin: &Path, out: &Path) -> Output {
+    run(pdmp()
+        .arg("extract")
+        .arg(bin)
+        .arg("-o")
+        .arg(out)
+        .arg("--json"))
+}
+
+/// Runs a binutils tool on `file` in place.
+fn binutils(tool: &[&str], file: &Path) {
+    let status = std::process::Command::new(tool[0])
+        .args(&tool[1..])
+        .arg(file)
+        .status()
+        .unwrap_or_else(|e| panic!("{} not runnable ({e}): .ci/run installs binutils", tool[0]));
+    assert!(status.success(), "{tool:?} failed on {}", file.display());
+}
+
+/// The Emacs executable and a directory laid out like its installation
+/// prefix (`bin/` for copies, everything else symlinked), so that a copy in
+/// `bin/` finds the native-compiled Lisp at the same relative path.
+struct EmacsPrefix {
+    _dir: tempfile::TempDir,
+    exe: PathBuf,
+    bin: PathBuf,
+}
+
+fn emacs_prefix() -> Option<EmacsPrefix> {
+    let exe = std::fs::canonicalize(common::emacs()?).expect("emacs path");
+    let real_bin = exe.parent().expect("bin dir");
+    let real_prefix = real_bin.parent().expect("prefix");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bin = dir.path().join(real_bin.file_name().expect("bin name"));
+    std::fs::create_dir(&bin).unwrap();
+    for entry in std::fs::read_dir(real_prefix).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path() != real_bin {
+            std::os::unix::fs::symlink(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+    }
+    Some(EmacsPrefix {
+        _dir: dir,
+        exe,
+        bin,
+    })
+}
+
+/// Runs an Emacs executable in batch mode and returns what `lisp` printed.
+fn emacs_batch(exe: &Path, extra: &[&str], lisp: &str) -> String {
+    let out = std::process::Command::new(exe)
+        .args(extra)
+        .args(["--batch", "-Q", "--eval", lisp])
+        .output()
+        .expect("run emacs");
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        exe.display(),
+        stderr_of(&out)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+const PRINT_DUMP: &str = "(princ (cdr (assq 'dump-file-name (pdumper-stats))))";
+
+#[test]
+fn emacs_with_embedded_section_survives_strip_and_the_extracted_dump_loads() {
+    let (Some(prefix), Some(dump)) = (emacs_prefix(), common::distribution_dump()) else {
+        return;
+    };
+    let dump_bytes = std::fs::read(&dump).unwrap();
+    // The input is a private copy with unusual permission bits.
+    let input = prefix.bin.join("emacs-input");
+    std::fs::copy(&prefix.exe, &input).unwrap();
+    std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o751)).unwrap();
+    let input_bytes = std::fs::read(&input).unwrap();
+
+    let copy = prefix.bin.join("emacs-with-dump");
+    let out = embed(&input, &dump, &copy, &["--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["mode"], "section");
+    assert_eq!(report["fingerprint_in_executable"], true);
+    assert_eq!(report["range"]["size"], dump_bytes.len() as u64);
+    assert_eq!(report["range"]["offset"].as_u64().unwrap() % 65536, 0);
+    assert_eq!(std::fs::read(&input).unwrap(), input_bytes, "BIN modified");
+    let mode = std::fs::metadata(&copy).unwrap().permissions().mode();
+    assert_eq!(mode & 0o7777, 0o751, "permission bits of BIN kept");
+    assert_eq!(
+        std::fs::read(&copy).unwrap().len() as u64,
+        report["output_size"]
+    );
+
+    // The copy with the section starts normally, before and after strip.
+    assert!(emacs_batch(&copy, &[], PRINT_DUMP).ends_with(".pdmp"));
+    let (out, before) = check(&copy);
+    assert!(out.status.success(), "{before}");
+    assert_eq!(before["aligned_64k"], true);
+    // GNU strip and objcopy keep even a non-allocated section; eu-strip
+    // (elfutils, used by RPM builds) and llvm-strip drop one: SHF_ALLOC is
+    // what keeps the dump there. llvm-strip is tried when installed.
+    let mut tools = vec![&["strip"][..], &["objcopy", "--strip-all"], &["eu-strip"]];
+    if pdmp::locate::find_on_path("llvm-strip").is_some() {
+        tools.push(&["llvm-strip"]);
+    }
+    for tool in tools {
+        let stripped = prefix.bin.join(format!("emacs-{}", tool.join("")));
+        std::fs::copy(&copy, &stripped).unwrap();
+        binutils(tool, &stripped);
+        assert!(
+            std::fs::read(&stripped).unwrap() != std::fs::read(&copy).unwrap(),
+            "{tool:?} rewrote nothing, so it proves nothing"
+        );
+        assert!(emacs_batch(&stripped, &[], PRINT_DUMP).ends_with(".pdmp"));
+
+        let (out, after) = check(&stripped);
+        assert!(out.status.success(), "{tool:?}: {after}");
+        assert_eq!(after["mode"], "section");
+        assert_eq!(after["fingerprint_in_executable"], true);
+        assert_eq!(after["fingerprint"], before["fingerprint"]);
+        assert_eq!(after["page_aligned"], true, "{tool:?}: {after}");
+
+        let extracted = prefix.bin.join(format!("{}.pdmp", tool.join("")));
+        let out = extract(&stripped, &extracted);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            std::fs::read(&extracted).unwrap() == dump_bytes,
+            "{tool:?}: extracted dump differs from the original"
+        );
+        // Emacs itself loads the extracted dump, and says it did.
+        let loaded = emacs_batch(
+            &prefix.exe,
+            &[&format!("--dump-file={}", extracted.display())],
+            PRINT_DUMP,
+        );
+        assert_eq!(Path::new(&loaded), extracted);
+
+        // `pdmp info` reads the stripped executable as its dump.
+        let info = json(&run(pdmp().args(["info", "--json"]).arg(&stripped)));
+        let info_dump = json(&run(pdmp().args(["info", "--json"]).arg(&dump)));
+        assert_eq!(info["embedded"]["mode"], "section");
+        assert_eq!(info["size"], info_dump["size"]);
+        assert_eq!(info["fingerprint"], info_dump["fingerprint"]);
+        assert_eq!(info["byte_counts"], info_dump["byte_counts"]);
+    }
+}
+
+#[test]
+fn appended_dump_round_trips_and_strip_removes_it_with_a_clear_message() {
+    let (Some(prefix), Some(dump)) = (emacs_prefix(), common::distribution_dump()) else {
+        return;
+    };
+    let dump_bytes = std::fs::read(&dump).unwrap();
+    let copy = prefix.bin.join("emacs-appended");
+    let out = embed(&prefix.exe, &dump, &copy, &["--append", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["mode"], "append");
+    assert!(emacs_batch(&copy, &[], PRINT_DUMP).ends_with(".pdmp"));
+
+    let (out, report) = check(&copy);
+    assert!(out.status.success(), "{report}");
+    assert_eq!(report["mode"], "append");
+    assert_eq!(report["checksum_ok"], true);
+    assert_eq!(report["aligned_64k"], true);
+    let extracted = prefix.bin.join("appended.pdmp");
+    let out = extract(&copy, &extracted);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(&extracted).unwrap() == dump_bytes);
+
+    // strip drops everything outside sections: the trailer is gone.
+    let stripped = prefix.bin.join("emacs-appended-stripped");
+    std::fs::copy(&copy, &stripped).unwrap();
+    binutils(&["strip"], &stripped);
+    let (out, report) = check(&stripped);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!(report["embedded"], false);
+    let problem = report["problem"].as_str().unwrap();
+    assert!(problem.contains("no pdmp trailer"), "{problem}");
+    assert!(problem.contains("removed by strip"), "{problem}");
+    let target = prefix.bin.join("never.pdmp");
+    let out = extract(&stripped, &target);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no pdmp trailer"), "{}", stderr(&out));
+    assert!(!target.exists(), "no output on failure");
+    let out = run(pdmp().arg("info").arg(&stripped));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("carries no dump"), "{}", stderr(&out));
+}
+
+#[test]
+fn damaged_appended_dumps_are_reported_not_extracted() {
+    let (Some(prefix), Some(dump)) = (emacs_prefix(), common::distribution_dump()) else {
+        return;
+    };
+    let copy = prefix.bin.join("emacs-appended");
+    let out = embed(&prefix.exe, &dump, &copy, &["--append", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let offset = json(&out)["range"]["offset"].as_u64().unwrap() as usize;
+    let good = std::fs::read(&copy).unwrap();
+    let target = prefix.bin.join("damaged.pdmp");
+
+    // One flipped byte inside the dump: the checksum says so.
+    let mut flipped = good.clone();
+    flipped[offset + 5_000_000] ^= 0x40;
+    let damaged = prefix.bin.join("flipped");
+    std::fs::write(&damaged, &flipped).unwrap();
+    let out = extract(&damaged, &target);
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(message.contains("SHA-256"), "{message}");
+    assert!(message.contains(&offset.to_string()), "{message}");
+    assert!(!target.exists());
+    let (out, report) = check(&damaged);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!(report["checksum_ok"], false);
+
+    // A trailer whose offset no longer matches (bytes removed before it).
+    let mut shifted = good[..offset - 16].to_vec();
+    shifted.extend_from_slice(&good[offset..]);
+    std::fs::write(&damaged, &shifted).unwrap();
+    let out = extract(&damaged, &target);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("trailer at offset"),
+        "{}",
+        stderr(&out)
+    );
+    let (out, report) = check(&damaged);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report["problem"].as_str().unwrap().contains("damaged"));
+    assert!(!target.exists());
+}
+
+#[test]
+fn executables_without_a_dump_carry_none() {
+    let ls = Path::new("/bin/ls");
+    let (out, report) = check(ls);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!(report["embedded"], false);
+    assert_eq!(report["sound"], false);
+    let human = run(pdmp().args(["embed", "--check"]).arg(ls));
+    assert_eq!(human.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&human.stdout).contains("carries no dump"));
+    let pdmp_binary = assert_cmd::cargo::cargo_bin("pdmp");
+    let (out, report) = check(&pdmp_binary);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!(report["embedded"], false);
+}
+
+#[test]
+fn a_dump_from_another_executable_is_refused_unless_forced() {
+    let Some(dump) = common::distribution_dump() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("ls-with-dump");
+    let out = embed(Path::new("/bin/ls"), &dump, &out_path, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(message.starts_with("pdmp: error: /bin/ls: "), "{message}");
+    assert!(message.contains("fingerprint"), "{message}");
+    assert!(message.contains("--force"), "{message}");
+    assert!(!out_path.exists(), "no output on refusal");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no temp left"
+    );
+
+    // Forced: embedded, stripped, still an ls that runs, and --check says
+    // the pair is wrong.
+    let out = embed(
+        Path::new("/bin/ls"),
+        &dump,
+        &out_path,
+        &["--force", "--json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["fingerprint_in_executable"], false);
+    binutils(&["strip"], &out_path);
+    let status = std::process::Command::new(&out_path)
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "stripped ls with a dump runs");
+    let (out, report) = check(&out_path);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!(report["fingerprint_in_executable"], false);
+    assert!(report["problems"][0]
+        .as_str()
+        .unwrap()
+        .contains("does not occur"));
+    let extracted = dir.path().join("x.pdmp");
+    assert!(extract(&out_path, &extracted).status.success());
+    assert!(std::fs::read(&extracted).unwrap() == std::fs::read(&dump).unwrap());
+}
+
+#[test]
+fn refuses_bad_dumps_double_embedding_and_overwriting_inputs() {
+    let (Some(prefix), Some(dump)) = (emacs_prefix(), common::distribution_dump()) else {
+        return;
+    };
+    let out_path = prefix.bin.join("out");
+    // Not a dump.
+    let out = embed(&prefix.exe, &prefix.exe, &out_path, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a dump file"), "{}", stderr(&out));
+    assert!(!out_path.exists());
+    // Output is the input.
+    let input = prefix.bin.join("emacs-input");
+    std::fs::copy(&prefix.exe, &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let out = embed(&input, &dump, &input, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("inputs are never modified"));
+    assert!(std::fs::read(&input).unwrap() == before);
+    // Already carries a dump, in either mode.
+    for mode in [&[][..], &["--append"]] {
+        let once = prefix.bin.join("once");
+        assert!(embed(&input, &dump, &once, mode).status.success());
+        let out = embed(&once, &dump, &out_path, &["--force"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains("already carries a dump"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!out_path.exists());
+    }
+}
