@@ -18,8 +18,11 @@ set edit:completion:arg-completer[pdmp] = {|@words|
     }
     var completions = [
         &'pdmp'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
+            cand -q 'Print no notes on stderr (errors are still printed)'
+            cand --quiet 'Print no notes on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand info 'Show the header, regions, tables and object counts of a dump'
@@ -33,33 +36,45 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pdmp;info'= {
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
             cand --json 'Print one JSON document instead of tables'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -q 'Print no notes on stderr (errors are still printed)'
+            cand --quiet 'Print no notes on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'pdmp;diff'= {
             cand --fail-on-growth 'Exit 1 only if the file grew by more than this many percent'
             cand --max-growth 'Exit 1 only if the file grew by more than this many bytes'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
             cand --json 'Print one JSON document instead of tables'
             cand --all 'Show unchanged figures too'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -q 'Print no notes on stderr (errors are still printed)'
+            cand --quiet 'Print no notes on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'pdmp;verify'= {
             cand --exe 'Check that the dump''s fingerprint occurs in this executable, and look for the native-comp files next to it'
             cand --emacs 'Verify the dump this Emacs would load (default: `emacs` on PATH) against its executable'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
             cand --json 'Print one JSON document instead of tables'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -q 'Print no notes on stderr (errors are still printed)'
+            cand --quiet 'Print no notes on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'pdmp;stats'= {
             cand --top 'Entries in each ranking (largest objects, top retainers)'
             cand --symbol 'Show what the symbol NAME retains, by type'
             cand --emacs 'The Emacs executable that wrote the dump (for built-in symbol names)'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
             cand --json 'Print one JSON document instead of tables'
             cand --csv 'Print CSV rows (section,region,kind,pvec,name,offset,count,bytes,retained)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -q 'Print no notes on stderr (errors are still printed)'
+            cand --quiet 'Print no notes on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'pdmp;relocate'= {
             cand --dump-base 'Address the dump is mapped at (its byte 0)'
@@ -70,8 +85,11 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand --preferred-base 'Write a dump pre-relocated for this dump base (recorded in a trailer) instead of an image'
             cand -o 'Where to write the image (or the pre-relocated dump); replaced atomically'
             cand --output 'Where to write the image (or the pre-relocated dump); replaced atomically'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
             cand --dry-run 'Relocate in memory and report, but write nothing'
             cand --json 'Print one JSON document instead of tables'
+            cand -q 'Print no notes on stderr (errors are still printed)'
+            cand --quiet 'Print no notes on stderr (errors are still printed)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -80,23 +98,32 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand -o 'Where to write the executable carrying the dump'
             cand --output 'Where to write the executable carrying the dump'
             cand --check 'Report whether BIN carries a dump, in which mode, and whether it pairs'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
             cand --append 'Append the dump and a trailer instead of adding an ELF section'
             cand --force 'Embed even when the dump''s fingerprint does not occur in BIN'
             cand --json 'Print one JSON document instead of a table'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -q 'Print no notes on stderr (errors are still printed)'
+            cand --quiet 'Print no notes on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'pdmp;extract'= {
             cand -o 'The dump file to write'
             cand --output 'The dump file to write'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
             cand --json 'Print one JSON document instead of a table'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -q 'Print no notes on stderr (errors are still printed)'
+            cand --quiet 'Print no notes on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'pdmp;generate'= {
             cand --out-dir 'Directory that receives completions/ and man/'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
+            cand -q 'Print no notes on stderr (errors are still printed)'
+            cand --quiet 'Print no notes on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'pdmp;help'= {
             cand info 'Show the header, regions, tables and object counts of a dump'

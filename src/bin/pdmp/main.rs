@@ -19,6 +19,12 @@ use std::process::ExitCode;
 #[command(name = "pdmp", version, about, long_about = None)]
 #[command(after_help = "Exit status: 0 success, 1 problems found or different, 2 could not run.")]
 pub struct Cli {
+    /// When to color tables: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, global = true, value_enum, default_value_t)]
+    color: output::ColorChoice,
+    /// Print no notes on stderr (errors are still printed).
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -44,7 +50,15 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if error.use_stderr() => {
+            eprintln!("pdmp: error: {}", one_line(&error.render().to_string()));
+            return ExitCode::from(2);
+        }
+        Err(help_or_version) => help_or_version.exit(),
+    };
+    output::configure(cli.color, cli.quiet);
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
         Command::Diff(args) => diff::run(&args),
@@ -62,4 +76,17 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// clap's usage error without its usage block, on one line.
+fn one_line(message: &str) -> String {
+    let text: Vec<&str> = message
+        .lines()
+        .take_while(|line| !line.starts_with("Usage:"))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    let text = text.join(" ");
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    format!("{text} (see --help)")
 }

@@ -1,7 +1,7 @@
 //! `pdmp stats`: where the bytes and relocations of a dump go, down to the
 //! symbols that retain them.
 
-use crate::output::{print_json, table, Failure, SCHEMA_VERSION};
+use crate::output::{note, print_json, table, Failure, SCHEMA_VERSION};
 use pdmp::executable::Executable;
 use pdmp::graph::Graph;
 use pdmp::stats::{self, Bucket, Context, ObjectRow, Stats, SymbolReport, TypeRow};
@@ -137,7 +137,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             print_symbols(name, &matches, &names);
         }
         if matches.is_empty() {
-            eprintln!("pdmp: no symbol named `{name}` in {file_name}");
+            note(format!("no symbol named `{name}` in {file_name}"));
             return Ok(ExitCode::from(1));
         }
         return Ok(ExitCode::SUCCESS);

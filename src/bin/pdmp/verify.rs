@@ -1,7 +1,8 @@
 //! `pdmp verify`: structural checks of a dump, its pairing with an
 //! executable, and the native-comp files it names.
 
-use crate::output::{print_json, table, Failure, SCHEMA_VERSION};
+use crate::output::{print_json, table, verdict_cell, Failure, SCHEMA_VERSION};
+use comfy_table::Cell;
 use pdmp::pairing::{self, Pairing};
 use pdmp::verify::{verify_bytes, Status, Verification};
 use pdmp::DumpFile;
@@ -98,15 +99,15 @@ fn print_human(path: &Path, v: &Verification, pairing: Option<&Pairing>, sound: 
     let mut checks = table(&["check", "basis", "status", "checked", "failures"]);
     for c in &v.checks {
         checks.add_row(vec![
-            c.name.to_string(),
-            format!("{:?}", c.basis).to_lowercase(),
+            Cell::new(c.name),
+            Cell::new(format!("{:?}", c.basis).to_lowercase()),
             match c.status {
-                Status::Pass => "ok".to_string(),
-                Status::Fail => "FAIL".to_string(),
-                Status::Skipped => "skipped".to_string(),
+                Status::Pass => verdict_cell("ok", true),
+                Status::Fail => verdict_cell("FAIL", false),
+                Status::Skipped => Cell::new("skipped"),
             },
-            c.checked.to_string(),
-            c.failures.to_string(),
+            Cell::new(c.checked),
+            Cell::new(c.failures),
         ]);
     }
     println!("{checks}");
