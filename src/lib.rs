@@ -17,6 +17,7 @@
 //! # Ok::<(), pdmp::Error>(())
 //! ```
 
+pub mod container;
 pub mod dump;
 pub mod error;
 pub mod header;
@@ -25,6 +26,7 @@ pub mod locate;
 pub mod pvec;
 pub mod summary;
 pub mod tables;
+pub mod transform;
 
 pub use dump::{Dump, DumpFile, Regions, Span};
 pub use error::{Error, Result};

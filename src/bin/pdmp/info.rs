@@ -1,8 +1,8 @@
 //! `pdmp info`: the header, regions and table contents of a dump.
 
 use crate::output::{print_json, table, Failure, SCHEMA_VERSION};
+use pdmp::container::Source;
 use pdmp::summary::{Counts, Summary};
-use pdmp::DumpFile;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -37,8 +37,9 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             ))
         })?,
     };
-    let file = DumpFile::open(&path).map_err(|e| Failure::in_file(&path, e))?;
-    let dump = file.dump().map_err(|e| Failure::in_file(&path, e))?;
+    // A raw dump or a .pdmpz container alike.
+    let source = Source::open(&path).map_err(|e| Failure::in_file(&path, e))?;
+    let dump = source.dump().map_err(|e| Failure::in_file(&path, e))?;
     let summary = Summary::of(&dump);
     if args.json {
         print_json(&Report {

@@ -1,6 +1,7 @@
 //! The `pdmp` command line: argument parsing and output formatting only; the
 //! library does the work.
 
+mod compress;
 mod info;
 mod output;
 
@@ -19,12 +20,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Info(info::Args),
+    Compress(compress::CompressArgs),
+    Decompress(compress::DecompressArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
+        Command::Compress(args) => compress::run_compress(&args),
+        Command::Decompress(args) => compress::run_decompress(&args),
     };
     match result {
         Ok(code) => code,
