@@ -40,6 +40,8 @@ const LEVEL_SMALL: i32 = 19;
 const LEVEL_FAST: i32 = 3;
 /// Long-distance matching window: 2^27 bytes covers any real dump stream.
 const WINDOW_LOG: u32 = 27;
+/// How far a stream's recorded raw length is believed before decoding.
+const MAX_RESERVED_RATIO: u64 = 256;
 /// What a decoder accepts (zstd's maximum on 64-bit hosts).
 const WINDOW_LOG_MAX: u32 = 31;
 
@@ -457,15 +459,18 @@ fn zstd_compress(data: &[u8], level: i32) -> Result<Vec<u8>, Error> {
     compressor.compress(data).map_err(codec)
 }
 
-/// Decodes one zstd frame that must yield exactly `raw` bytes. The output
-/// grows with what is really decoded, never by the recorded length alone.
+/// Decodes one zstd frame that must yield exactly `raw` bytes. The recorded
+/// length is trusted for the initial allocation only up to
+/// [`MAX_RESERVED_RATIO`] times the packed size; beyond that the output grows
+/// with what is really decoded.
 fn zstd_decompress(packed: &[u8], raw: u64) -> Result<Vec<u8>, String> {
     let mut decoder =
         zstd::stream::read::Decoder::with_buffer(packed).map_err(|e| e.to_string())?;
     decoder
         .window_log_max(WINDOW_LOG_MAX)
         .map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
+    let reserve = raw.min(MAX_RESERVED_RATIO * packed.len() as u64);
+    let mut out = Vec::with_capacity(reserve as usize);
     decoder
         .single_frame()
         .take(raw + 1)

@@ -220,7 +220,6 @@ pub fn join(streams: &[Vec<u8>]) -> Result<Vec<u8>, JoinError> {
             format!("{} sites need {} bytes", sites.len(), sites.len() * 8),
         ));
     }
-    let pointers = untranspose(pointers, 8);
     let heap = &streams[HEAP];
     let cold_start = geometry.cold_start as usize;
     if heap.len() + pointers.len() != cold_start {
@@ -234,13 +233,20 @@ pub fn join(streams: &[Vec<u8>]) -> Result<Vec<u8>, JoinError> {
             ),
         ));
     }
+    // Pointer words are stored as 8 byte planes: byte `i` of word `r` is at
+    // `i * n + r`.
+    let n = sites.len();
     let (mut at, mut from) = (0usize, 0usize);
-    for (site, stored) in sites.iter().zip(pointers.chunks_exact(8)) {
+    for (r, site) in sites.iter().enumerate() {
         let start = site.offset as usize;
         let gap = start - at;
         out[at..start].copy_from_slice(&heap[from..from + gap]);
         from += gap;
-        let stored = u64::from_le_bytes(stored.try_into().expect("8 bytes"));
+        let mut stored = [0u8; 8];
+        for (i, byte) in stored.iter_mut().enumerate() {
+            *byte = pointers[i * n + r];
+        }
+        let stored = u64::from_le_bytes(stored);
         let word = if site.relative {
             stored.wrapping_add(site.offset)
         } else {

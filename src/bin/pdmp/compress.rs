@@ -187,7 +187,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     };
     let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
     temp.write_all(bytes).map_err(fail)?;
-    temp.as_file().sync_all().map_err(fail)?;
     temp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
 }
