@@ -460,22 +460,33 @@ fn zstd_compress(data: &[u8], level: i32) -> Result<Vec<u8>, Error> {
 }
 
 /// Decodes one zstd frame that must yield exactly `raw` bytes. The recorded
-/// length is trusted for the initial allocation only up to
-/// [`MAX_RESERVED_RATIO`] times the packed size; beyond that the output grows
-/// with what is really decoded.
+/// length is trusted for an allocation only up to [`MAX_RESERVED_RATIO`]
+/// times the packed size (then the frame is decoded in one call, straight
+/// into place); beyond that the output grows with what is really decoded.
 fn zstd_decompress(packed: &[u8], raw: u64) -> Result<Vec<u8>, String> {
-    let mut decoder =
-        zstd::stream::read::Decoder::with_buffer(packed).map_err(|e| e.to_string())?;
-    decoder
-        .window_log_max(WINDOW_LOG_MAX)
-        .map_err(|e| e.to_string())?;
-    let reserve = raw.min(MAX_RESERVED_RATIO * packed.len() as u64);
-    let mut out = Vec::with_capacity(reserve as usize);
-    decoder
-        .single_frame()
-        .take(raw + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("zstd: {e}"))?;
+    use zstd::zstd_safe::DParameter;
+    let zstd = |e: std::io::Error| format!("zstd: {e}");
+    let out = if raw <= MAX_RESERVED_RATIO * packed.len() as u64 {
+        let mut decoder = zstd::bulk::Decompressor::new().map_err(zstd)?;
+        decoder
+            .set_parameter(DParameter::WindowLogMax(WINDOW_LOG_MAX))
+            .map_err(zstd)?;
+        let mut out = Vec::with_capacity(raw as usize);
+        decoder
+            .decompress_to_buffer(packed, &mut out)
+            .map_err(|e| format!("zstd: {e} (the directory says {raw} bytes)"))?;
+        out
+    } else {
+        let mut decoder = zstd::stream::read::Decoder::with_buffer(packed).map_err(zstd)?;
+        decoder.window_log_max(WINDOW_LOG_MAX).map_err(zstd)?;
+        let mut out = Vec::new();
+        decoder
+            .single_frame()
+            .take(raw + 1)
+            .read_to_end(&mut out)
+            .map_err(zstd)?;
+        out
+    };
     if out.len() as u64 != raw {
         return Err(format!(
             "decodes to {}{} bytes, the directory says {raw}",

@@ -165,10 +165,8 @@ pub fn join(streams: &[Vec<u8>]) -> Result<Vec<u8>, JoinError> {
             ),
         ));
     }
-    let mut out = Vec::new();
-    out.try_reserve_exact(geometry.len as usize)
-        .map_err(|e| err(GEOMETRY, 1, format!("cannot allocate the file: {e}")))?;
-    out.resize(geometry.len as usize, 0);
+    // Zeroed by the allocator (fresh pages), bounded by the streams' size.
+    let mut out = vec![0u8; geometry.len as usize];
     let mut offsets = Reader::new(TABLE_OFFSETS, &streams[TABLE_OFFSETS]);
     let mut types = Reader::new(TABLE_TYPES, &streams[TABLE_TYPES]);
     let emacs = &streams[EMACS_RELOCS];
