@@ -6,7 +6,9 @@
 //! tables, [`dump`] ties them to the bytes with bounds-checked access, and
 //! [`summary`] is the overview `pdmp info` prints. [`pvec`] knows the
 //! vectorlike numbering of each Emacs version; [`locate`] finds the dump an
-//! installed Emacs loads.
+//! installed Emacs loads. [`transform`] and [`container`] compress a dump
+//! using its own relocation tables; [`container::Source`] opens a raw or
+//! compressed dump alike.
 //!
 //! ```no_run
 //! let file = pdmp::DumpFile::open("emacs.pdmp".as_ref())?;
