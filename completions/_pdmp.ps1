@@ -35,6 +35,8 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it')
             [CompletionResult]::new('embed', 'embed', [CompletionResultType]::ParameterValue, 'Embed a dump in a copy of its executable, or check an executable')
             [CompletionResult]::new('extract', 'extract', [CompletionResultType]::ParameterValue, 'Write the dump an executable carries (section or appended) to a file, bit-exact')
+            [CompletionResult]::new('compress', 'compress', [CompletionResultType]::ParameterValue, 'Compress a dump into a .pdmpz container (relocation-aware, then zstd)')
+            [CompletionResult]::new('decompress', 'decompress', [CompletionResultType]::ParameterValue, 'Decompress a .pdmpz container back into the exact original dump')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -128,6 +130,33 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'pdmp;compress' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output file. Default: DUMP.pdmpz')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output file. Default: DUMP.pdmpz')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
+            [CompletionResult]::new('--fast', '--fast', [CompletionResultType]::ParameterName, 'Low zstd level: much faster to write, a little larger')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Replace OUT if it exists')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace OUT if it exists')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document instead of a table')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no notes on stderr (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no notes on stderr (errors are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pdmp;decompress' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output file. Default: IN without its .pdmpz extension')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output file. Default: IN without its .pdmpz extension')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Replace OUT if it exists')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace OUT if it exists')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document instead of a table')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no notes on stderr (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no notes on stderr (errors are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'pdmp;generate' {
             [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Directory that receives completions/ and man/')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
@@ -145,6 +174,8 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it')
             [CompletionResult]::new('embed', 'embed', [CompletionResultType]::ParameterValue, 'Embed a dump in a copy of its executable, or check an executable')
             [CompletionResult]::new('extract', 'extract', [CompletionResultType]::ParameterValue, 'Write the dump an executable carries (section or appended) to a file, bit-exact')
+            [CompletionResult]::new('compress', 'compress', [CompletionResultType]::ParameterValue, 'Compress a dump into a .pdmpz container (relocation-aware, then zstd)')
+            [CompletionResult]::new('decompress', 'decompress', [CompletionResultType]::ParameterValue, 'Decompress a .pdmpz container back into the exact original dump')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -168,6 +199,12 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             break
         }
         'pdmp;help;extract' {
+            break
+        }
+        'pdmp;help;compress' {
+            break
+        }
+        'pdmp;help;decompress' {
             break
         }
         'pdmp;help;generate' {

@@ -16,6 +16,12 @@ _pdmp() {
             ",$1")
                 cmd="pdmp"
                 ;;
+            pdmp,compress)
+                cmd="pdmp__subcmd__compress"
+                ;;
+            pdmp,decompress)
+                cmd="pdmp__subcmd__decompress"
+                ;;
             pdmp,diff)
                 cmd="pdmp__subcmd__diff"
                 ;;
@@ -42,6 +48,12 @@ _pdmp() {
                 ;;
             pdmp,verify)
                 cmd="pdmp__subcmd__verify"
+                ;;
+            pdmp__subcmd__help,compress)
+                cmd="pdmp__subcmd__help__subcmd__compress"
+                ;;
+            pdmp__subcmd__help,decompress)
+                cmd="pdmp__subcmd__help__subcmd__decompress"
                 ;;
             pdmp__subcmd__help,diff)
                 cmd="pdmp__subcmd__help__subcmd__diff"
@@ -77,12 +89,64 @@ _pdmp() {
 
     case "${cmd}" in
         pdmp)
-            opts="-q -h -V --color --quiet --help --version info diff verify stats relocate embed extract generate help"
+            opts="-q -h -V --color --quiet --help --version info diff verify stats relocate embed extract compress decompress generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__compress)
+            opts="-o -f -q -h --output --fast --force --json --color --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__decompress)
+            opts="-o -f -q -h --output --force --json --color --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -203,8 +267,36 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__help)
-            opts="info diff verify stats relocate embed extract generate help"
+            opts="info diff verify stats relocate embed extract compress decompress generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__help__subcmd__compress)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__help__subcmd__decompress)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -32,6 +32,8 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand relocate 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it'
             cand embed 'Embed a dump in a copy of its executable, or check an executable'
             cand extract 'Write the dump an executable carries (section or appended) to a file, bit-exact'
+            cand compress 'Compress a dump into a .pdmpz container (relocation-aware, then zstd)'
+            cand decompress 'Decompress a .pdmpz container back into the exact original dump'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -117,6 +119,31 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'pdmp;compress'= {
+            cand -o 'Output file. Default: DUMP.pdmpz'
+            cand --output 'Output file. Default: DUMP.pdmpz'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --fast 'Low zstd level: much faster to write, a little larger'
+            cand -f 'Replace OUT if it exists'
+            cand --force 'Replace OUT if it exists'
+            cand --json 'Print one JSON document instead of a table'
+            cand -q 'Print no notes on stderr (errors are still printed)'
+            cand --quiet 'Print no notes on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pdmp;decompress'= {
+            cand -o 'Output file. Default: IN without its .pdmpz extension'
+            cand --output 'Output file. Default: IN without its .pdmpz extension'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
+            cand -f 'Replace OUT if it exists'
+            cand --force 'Replace OUT if it exists'
+            cand --json 'Print one JSON document instead of a table'
+            cand -q 'Print no notes on stderr (errors are still printed)'
+            cand --quiet 'Print no notes on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'pdmp;generate'= {
             cand --out-dir 'Directory that receives completions/ and man/'
             cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
@@ -133,6 +160,8 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand relocate 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it'
             cand embed 'Embed a dump in a copy of its executable, or check an executable'
             cand extract 'Write the dump an executable carries (section or appended) to a file, bit-exact'
+            cand compress 'Compress a dump into a .pdmpz container (relocation-aware, then zstd)'
+            cand decompress 'Decompress a .pdmpz container back into the exact original dump'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -149,6 +178,10 @@ set edit:completion:arg-completer[pdmp] = {|@words|
         &'pdmp;help;embed'= {
         }
         &'pdmp;help;extract'= {
+        }
+        &'pdmp;help;compress'= {
+        }
+        &'pdmp;help;decompress'= {
         }
         &'pdmp;help;generate'= {
         }

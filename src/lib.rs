@@ -10,6 +10,9 @@
 //! chosen addresses and [`exe`] recovers those addresses from the executable.
 //! installed Emacs loads; [`embed`] puts a dump inside an executable and
 //! finds it there.
+//! installed Emacs loads. [`transform`] and [`container`] compress a dump
+//! using its own relocation tables; [`container::Source`] opens a raw or
+//! compressed dump alike.
 //!
 //! ```no_run
 //! let file = pdmp::DumpFile::open("emacs.pdmp".as_ref())?;
@@ -20,6 +23,7 @@
 //! # Ok::<(), pdmp::Error>(())
 //! ```
 
+pub mod container;
 pub mod diff;
 pub mod dominators;
 pub mod dump;
@@ -39,6 +43,7 @@ pub mod stats;
 pub mod summary;
 pub mod symbol;
 pub mod tables;
+pub mod transform;
 pub mod verify;
 
 pub use dump::{Dump, DumpFile, Regions, Span};

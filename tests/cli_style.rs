@@ -113,3 +113,58 @@ fn color_follows_the_color_flag() {
     // Not a terminal: auto means no color.
     assert!(!run("--color=auto").contains("\u{1b}["));
 }
+
+/// A .pdmpz container stands for its dump in every analysing subcommand.
+#[test]
+fn analysing_subcommands_accept_a_compressed_dump() {
+    let Some(dump) = common::distribution_dump() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let packed = dir.path().join("emacs.pdmpz");
+    pdmp()
+        .arg("compress")
+        .arg("--fast")
+        .arg(&dump)
+        .arg("-o")
+        .arg(&packed)
+        .assert()
+        .success();
+    let json = |args: &[&str], file: &std::path::Path| -> serde_json::Value {
+        let out = pdmp().args(args).arg("--json").arg(file).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    for args in [
+        &["verify"][..],
+        &["stats", "--top", "3"],
+        &[
+            "relocate",
+            "--dry-run",
+            "--dump-base",
+            "0x7f0000000000",
+            "--emacs-basis",
+            "0x5ead78",
+        ],
+    ] {
+        let mut raw = json(args, &dump);
+        let mut compressed = json(args, &packed);
+        // Everything but the file name and timings is the same.
+        for v in [&mut raw, &mut compressed] {
+            let obj = v.as_object_mut().unwrap();
+            for volatile in ["file", "elapsed_us", "time_ms", "elapsed_ms", "timing"] {
+                obj.remove(volatile);
+            }
+        }
+        if args[0] != "relocate" {
+            assert_eq!(raw, compressed, "{args:?}");
+        }
+    }
+    // The same content: diff says identical.
+    pdmp().arg("diff").arg(&dump).arg(&packed).assert().code(0);
+}

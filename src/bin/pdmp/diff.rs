@@ -1,9 +1,9 @@
 //! `pdmp diff`: what changed between two dumps, for people and for CI.
 
 use crate::output::{print_json, table, Failure, SCHEMA_VERSION};
+use pdmp::container::Source;
 use pdmp::diff::{Delta, SummaryDiff};
 use pdmp::summary::Summary;
-use pdmp::DumpFile;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -47,17 +47,18 @@ struct Report<'a> {
     diff: &'a SummaryDiff,
 }
 
-fn summary(path: &Path) -> Result<(DumpFile, Summary), Failure> {
-    let file = DumpFile::open(path).map_err(|e| Failure::in_file(path, e))?;
-    let summary = Summary::of(&file.dump().map_err(|e| Failure::in_file(path, e))?);
-    Ok((file, summary))
+/// Opens a raw dump, a .pdmpz container or an executable carrying a dump.
+fn summary(path: &Path) -> Result<(Source, Summary), Failure> {
+    let source = Source::open(path).map_err(|e| Failure::in_file(path, e))?;
+    let summary = Summary::of(&source.dump().map_err(|e| Failure::in_file(path, e))?);
+    Ok((source, summary))
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let (old_file, old) = summary(&args.old)?;
     let (new_file, new) = summary(&args.new)?;
     let diff = SummaryDiff::of(&old, &new);
-    let identical_bytes = old_file.bytes() == new_file.bytes();
+    let identical_bytes = old_file.file_bytes() == new_file.file_bytes();
     let different = !identical_bytes;
     let growth = diff.size().change;
     let limit_exceeded = match (args.fail_on_growth, args.max_growth) {

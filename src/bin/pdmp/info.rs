@@ -1,9 +1,9 @@
 //! `pdmp info`: the header, regions and table contents of a dump.
 
 use crate::output::{print_json, table, Failure, SCHEMA_VERSION};
+use pdmp::container::Source;
 use pdmp::embed::Embedded;
 use pdmp::summary::{Counts, Summary};
-use pdmp::{Dump, DumpFile};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,11 +41,10 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             ))
         })?,
     };
-    let file = DumpFile::open(&path).map_err(|e| Failure::in_file(&path, e))?;
-    // An executable that carries a dump stands for its dump.
-    let (bytes, embedded) =
-        pdmp::embed::dump_bytes(file.bytes()).map_err(|e| Failure::in_file(&path, e))?;
-    let dump = Dump::parse(bytes).map_err(|e| Failure::in_file(&path, e))?;
+    // A raw dump, a .pdmpz container or an executable carrying a dump alike.
+    let source = Source::open(&path).map_err(|e| Failure::in_file(&path, e))?;
+    let (_, embedded) = source.bytes().map_err(|e| Failure::in_file(&path, e))?;
+    let dump = source.dump().map_err(|e| Failure::in_file(&path, e))?;
     let summary = Summary::of(&dump);
     if args.json {
         print_json(&Report {

@@ -1,6 +1,7 @@
 //! The `pdmp` command line: argument parsing and output formatting only; the
 //! library does the work.
 
+mod compress;
 mod diff;
 mod embed;
 mod extract;
@@ -38,6 +39,8 @@ enum Command {
     Relocate(relocate::Args),
     Embed(embed::Args),
     Extract(extract::Args),
+    Compress(compress::CompressArgs),
+    Decompress(compress::DecompressArgs),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -68,6 +71,8 @@ fn main() -> ExitCode {
         Command::Relocate(args) => relocate::run(&args),
         Command::Embed(args) => embed::run(&args),
         Command::Extract(args) => extract::run(&args),
+        Command::Compress(args) => compress::run_compress(&args),
+        Command::Decompress(args) => compress::run_decompress(&args),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 //! cost, and pre-relocated dumps.
 
 use crate::output::{print_json, table, Failure, SCHEMA_VERSION};
+use pdmp::container;
 use pdmp::exe::{self, Recovered};
 use pdmp::relocate::{self, Applied, Bases, PhaseCost};
 use pdmp::DumpFile;
@@ -126,8 +127,9 @@ struct Report {
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let started = Instant::now();
     let path = &args.file;
-    let file = DumpFile::open(path).map_err(|e| Failure::in_file(path, e))?;
-    let dump = file.dump().map_err(|e| Failure::in_file(path, e))?;
+    // A raw dump, a .pdmpz container or an executable carrying a dump alike.
+    let source = container::Source::open(path).map_err(|e| Failure::in_file(path, e))?;
+    let dump = source.dump().map_err(|e| Failure::in_file(path, e))?;
     relocate::ensure_not_prerelocated(&dump).map_err(|e| Failure::in_file(path, e))?;
 
     let (recovered, emacs_basis) = match (&args.exe, args.emacs_basis) {

@@ -2,11 +2,11 @@
 //! symbols that retain them.
 
 use crate::output::{note, print_json, table, Failure, SCHEMA_VERSION};
+use pdmp::container::Source;
 use pdmp::executable::Executable;
 use pdmp::graph::Graph;
 use pdmp::stats::{self, Bucket, Context, ObjectRow, Stats, SymbolReport, TypeRow};
 use pdmp::symbol::SymbolNames;
-use pdmp::DumpFile;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -75,8 +75,9 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             ))
         })?,
     };
-    let file = DumpFile::open(&path).map_err(|e| Failure::in_file(&path, e))?;
-    let dump = file.dump().map_err(|e| Failure::in_file(&path, e))?;
+    // A raw dump, a .pdmpz container or an executable carrying a dump alike.
+    let source = Source::open(&path).map_err(|e| Failure::in_file(&path, e))?;
+    let dump = source.dump().map_err(|e| Failure::in_file(&path, e))?;
     let graph = Graph::build(&dump).map_err(|e| Failure::in_file(&path, e))?;
     let (executable, exe_path) = match &args.emacs {
         Some(exe) => (

@@ -3,9 +3,9 @@
 
 use crate::output::{print_json, table, verdict_cell, Failure, SCHEMA_VERSION};
 use comfy_table::Cell;
+use pdmp::container::Source;
 use pdmp::pairing::{self, Pairing};
 use pdmp::verify::{verify_bytes, Status, Verification};
-use pdmp::DumpFile;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -50,12 +50,12 @@ struct Report<'a> {
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let (path, exe) = resolve(args)?;
-    let file = DumpFile::open(&path).map_err(|e| Failure::in_file(&path, e))?;
-    let verification = verify_bytes(file.bytes()).map_err(|e| Failure::in_file(&path, e))?;
+    // A raw dump, a .pdmpz container or an executable carrying a dump alike.
+    let source = Source::open(&path).map_err(|e| Failure::in_file(&path, e))?;
+    let (bytes, _) = source.bytes().map_err(|e| Failure::in_file(&path, e))?;
+    let verification = verify_bytes(bytes).map_err(|e| Failure::in_file(&path, e))?;
     let pairing = match &exe {
-        Some(exe) => {
-            Some(pairing::pair(file.bytes(), &path, exe).map_err(|e| Failure::in_file(exe, e))?)
-        }
+        Some(exe) => Some(pairing::pair(bytes, &path, exe).map_err(|e| Failure::in_file(exe, e))?),
         None => None,
     };
     let sound = verification.is_sound() && pairing.as_ref().is_none_or(|p| p.is_sound());

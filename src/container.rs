@@ -1,0 +1,510 @@
+//! The compressed-dump container (`.pdmpz`): a checked wrapper around the
+//! zstd-compressed streams of [`crate::transform`], and [`Source`], which
+//! opens a raw dump or a container alike.
+//!
+//! A container is written only when its bytes decode back to the input, and a
+//! decoder returns bytes only when their length and SHA-256 equal what the
+//! container recorded. Layout (all integers little-endian):
+//!
+//! | offset | size | field |
+//! |---:|---:|---|
+//! | 0 | 8 | magic `\x89PDMPZ\r\n` |
+//! | 8 | 2 | container version (1) |
+//! | 10 | 1 | codec (1 = zstd) |
+//! | 11 | 1 | transform (0 = none, 1 = relocation-aware split) |
+//! | 12 | 4 | stream count N (1 for transform 0, 7 for transform 1) |
+//! | 16 | 8 | original length |
+//! | 24 | 32 | SHA-256 of the original |
+//! | 56 | 16 N | per stream: raw length (u64), packed length (u64) |
+//! | 56 + 16 N | … | the packed streams back to back, one zstd frame each; the file ends with the last |
+
+use crate::dump::DumpFile;
+use crate::embed::{EmbedError, Embedded};
+use crate::transform::{self, JoinError};
+use crate::Dump;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The first 8 bytes of every container.
+pub const MAGIC: [u8; 8] = *b"\x89PDMPZ\r\n";
+/// The container version this library writes and reads.
+pub const VERSION: u16 = 1;
+/// Codec id of zstd, the only codec.
+pub const CODEC_ZSTD: u8 = 1;
+/// Bytes before the stream directory.
+pub const HEADER_SIZE: usize = 56;
+
+/// zstd level of the default (small) mode and of `fast`.
+const LEVEL_SMALL: i32 = 19;
+const LEVEL_FAST: i32 = 3;
+/// Long-distance matching window: 2^27 bytes covers any real dump stream.
+const WINDOW_LOG: u32 = 27;
+/// How far a stream's recorded raw length is believed before decoding.
+const MAX_RESERVED_RATIO: u64 = 256;
+/// What a decoder accepts (zstd's maximum on 64-bit hosts).
+const WINDOW_LOG_MAX: u32 = 31;
+
+/// How the bytes were rearranged before compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transform {
+    /// The bytes as they are (not a dump, or a dump the transform does not cover).
+    None = 0,
+    /// [`crate::transform::split`]: relocation-aware streams.
+    Relocation = 1,
+}
+
+impl Transform {
+    pub fn name(self) -> &'static str {
+        match self {
+            Transform::None => "none",
+            Transform::Relocation => "relocation",
+        }
+    }
+
+    fn stream_names(self) -> &'static [&'static str] {
+        match self {
+            Transform::None => &["bytes"],
+            Transform::Relocation => &transform::STREAM_NAMES,
+        }
+    }
+}
+
+/// Why a container could not be written or read. Every variant names the
+/// field or stream and its byte offset in the container.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+
+    #[error("the container is {size} bytes and ends inside field `{field}` at offset {offset} ({needed} bytes): truncated")]
+    Truncated {
+        field: String,
+        offset: u64,
+        needed: u64,
+        size: u64,
+    },
+
+    #[error("container field `{field}` at offset {offset} is {value}: {problem}")]
+    BadField {
+        field: String,
+        offset: u64,
+        value: String,
+        problem: String,
+    },
+
+    #[error("stream {index} ({name}) at offset {offset}: {problem}")]
+    Stream {
+        index: usize,
+        name: &'static str,
+        offset: u64,
+        problem: String,
+    },
+
+    #[error("{0} (the container is corrupted)")]
+    Join(#[from] JoinError),
+
+    #[error("field `sha256` at offset 24 does not match the decompressed bytes (they hash to {found}): the container is corrupted")]
+    Checksum { found: String },
+
+    #[error("zstd: {0}")]
+    Codec(String),
+}
+
+/// Compression settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// A low zstd level: about 10x faster to write, some ratio lost.
+    pub fast: bool,
+}
+
+/// The fields of a container before its streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub version: u16,
+    pub codec: u8,
+    pub transform: Transform,
+    pub original_len: u64,
+    pub sha256: [u8; 32],
+    /// `(raw length, packed length)` of each stream, in order.
+    pub streams: Vec<(u64, u64)>,
+}
+
+/// A written container and how it was made.
+#[derive(Debug)]
+pub struct Packed {
+    pub bytes: Vec<u8>,
+    pub transform: Transform,
+    pub level: i32,
+}
+
+/// Whether `bytes` start like a container.
+pub fn is_container(bytes: &[u8]) -> bool {
+    bytes.starts_with(&MAGIC)
+}
+
+/// Compresses `data` (any bytes; dumps compress best). `progress` is called
+/// with the raw size of each stream as it is done, from worker threads.
+pub fn compress(
+    data: &[u8],
+    options: Options,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Packed, Error> {
+    // The transform is kept only when it provably inverts on this input.
+    let (transform, streams) = match transform::split(data) {
+        Some(streams) if transform::join(&streams).is_ok_and(|back| back == data) => {
+            (Transform::Relocation, streams)
+        }
+        _ => (Transform::None, vec![data.to_vec()]),
+    };
+    let level = if options.fast {
+        LEVEL_FAST
+    } else {
+        LEVEL_SMALL
+    };
+    let packed = in_parallel(&streams, |stream| {
+        let packed = zstd_compress(stream, level);
+        progress(stream.len() as u64);
+        packed
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+
+    let mut bytes = Vec::with_capacity(HEADER_SIZE + packed.iter().map(Vec::len).sum::<usize>());
+    bytes.extend_from_slice(&MAGIC);
+    bytes.extend_from_slice(&VERSION.to_le_bytes());
+    bytes.push(CODEC_ZSTD);
+    bytes.push(transform as u8);
+    bytes.extend_from_slice(&(streams.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&Sha256::digest(data));
+    for (raw, packed) in streams.iter().zip(&packed) {
+        bytes.extend_from_slice(&(raw.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&(packed.len() as u64).to_le_bytes());
+    }
+    for packed in &packed {
+        bytes.extend_from_slice(packed);
+    }
+    Ok(Packed {
+        bytes,
+        transform,
+        level,
+    })
+}
+
+/// Decompresses a container, checking every field, the length and the
+/// SHA-256 of the result.
+pub fn decompress(container: &[u8]) -> Result<Vec<u8>, Error> {
+    let header = Header::parse(container)?;
+    let names = header.transform.stream_names();
+    let mut offset = (HEADER_SIZE + 16 * header.streams.len()) as u64;
+    let mut slices = Vec::with_capacity(header.streams.len());
+    for &(raw, packed) in &header.streams {
+        slices.push((
+            offset,
+            raw,
+            &container[offset as usize..(offset + packed) as usize],
+        ));
+        offset += packed;
+    }
+    let streams = in_parallel(&slices, |&(offset, raw, packed)| {
+        zstd_decompress(packed, raw).map_err(|problem| (offset, problem))
+    })
+    .into_iter()
+    .enumerate()
+    .map(|(index, result)| {
+        result.map_err(|(offset, problem)| Error::Stream {
+            index,
+            name: names[index],
+            offset,
+            problem,
+        })
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    let data = match header.transform {
+        Transform::None => streams.into_iter().next().expect("one stream"),
+        Transform::Relocation => transform::join(&streams)?,
+    };
+    if data.len() as u64 != header.original_len {
+        return Err(Error::BadField {
+            field: "original length".into(),
+            offset: 16,
+            value: header.original_len.to_string(),
+            problem: format!("the streams decode to {} bytes", data.len()),
+        });
+    }
+    let digest: [u8; 32] = Sha256::digest(&data).into();
+    if digest != header.sha256 {
+        return Err(Error::Checksum {
+            found: crate::header::hex(&digest),
+        });
+    }
+    Ok(data)
+}
+
+impl Header {
+    /// Reads and checks the fields of a container (not its streams).
+    pub fn parse(bytes: &[u8]) -> Result<Header, Error> {
+        let size = bytes.len() as u64;
+        let field = |name: &str, offset: usize, len: usize| -> Result<&[u8], Error> {
+            bytes
+                .get(offset..offset + len)
+                .ok_or_else(|| Error::Truncated {
+                    field: name.to_string(),
+                    offset: offset as u64,
+                    needed: len as u64,
+                    size,
+                })
+        };
+        let bad = |name: &str, offset: u64, value: String, problem: &str| Error::BadField {
+            field: name.to_string(),
+            offset,
+            value,
+            problem: problem.to_string(),
+        };
+        let magic = field("magic", 0, 8)?;
+        if magic != MAGIC {
+            return Err(bad(
+                "magic",
+                0,
+                format!("{magic:02x?}"),
+                "not a pdmp container (it starts with 89 50 44 4d 50 5a 0d 0a)",
+            ));
+        }
+        let le64 = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+        let version = u16::from_le_bytes(field("version", 8, 2)?.try_into().expect("2 bytes"));
+        if version != VERSION {
+            return Err(bad(
+                "version",
+                8,
+                version.to_string(),
+                &format!("this pdmp reads container version {VERSION} only"),
+            ));
+        }
+        let codec = field("codec", 10, 1)?[0];
+        if codec != CODEC_ZSTD {
+            return Err(bad(
+                "codec",
+                10,
+                codec.to_string(),
+                "unknown codec (1 = zstd)",
+            ));
+        }
+        let transform = match field("transform", 11, 1)?[0] {
+            0 => Transform::None,
+            1 => Transform::Relocation,
+            other => {
+                return Err(bad(
+                    "transform",
+                    11,
+                    other.to_string(),
+                    "unknown transform (0 = none, 1 = relocation)",
+                ))
+            }
+        };
+        let count = u32::from_le_bytes(field("stream count", 12, 4)?.try_into().expect("4"));
+        let expected = transform.stream_names().len();
+        if count as usize != expected {
+            return Err(bad(
+                "stream count",
+                12,
+                count.to_string(),
+                &format!("transform {} has {expected} streams", transform.name()),
+            ));
+        }
+        let original_len = le64(field("original length", 16, 8)?);
+        let sha256 = field("sha256", 24, 32)?.try_into().expect("32 bytes");
+        let mut streams = Vec::with_capacity(expected);
+        let mut end = (HEADER_SIZE + 16 * expected) as u64;
+        for index in 0..expected {
+            let at = HEADER_SIZE + 16 * index;
+            let name = format!("stream {index} raw length");
+            let raw = le64(field(&name, at, 8)?);
+            if raw > original_len {
+                return Err(bad(
+                    &name,
+                    at as u64,
+                    raw.to_string(),
+                    &format!("more than the original length {original_len}"),
+                ));
+            }
+            let name = format!("stream {index} packed length");
+            let packed = le64(field(&name, at + 8, 8)?);
+            end = end
+                .checked_add(packed)
+                .filter(|&end| end <= size)
+                .ok_or_else(|| Error::Truncated {
+                    field: format!("stream {index} data"),
+                    offset: end,
+                    needed: packed,
+                    size,
+                })?;
+            streams.push((raw, packed));
+        }
+        if end != size {
+            return Err(Error::BadField {
+                field: format!("stream {} packed length", expected - 1),
+                offset: (HEADER_SIZE + 16 * expected - 8) as u64,
+                value: streams[expected - 1].1.to_string(),
+                problem: format!("the streams end at {end} but the file has {size} bytes"),
+            });
+        }
+        Ok(Header {
+            version,
+            codec,
+            transform,
+            original_len,
+            sha256,
+            streams,
+        })
+    }
+
+    /// Total bytes of the container.
+    pub fn container_len(&self) -> u64 {
+        (HEADER_SIZE + 16 * self.streams.len()) as u64
+            + self.streams.iter().map(|s| s.1).sum::<u64>()
+    }
+}
+
+/// A dump read from a file that is either a raw dump (memory-mapped) or a
+/// container (decompressed into memory, checksum verified). Every
+/// subcommand that reads a dump opens it through this:
+///
+/// ```no_run
+/// let source = pdmp::container::Source::open("emacs.pdmp.pdmpz".as_ref())?;
+/// let dump = source.dump()?;        // same as DumpFile::dump on the raw file
+/// println!("{} bytes, compressed: {}", dump.size(), source.is_compressed());
+/// // An executable that carries a dump (`pdmp embed`) opens the same way.
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub enum Source {
+    Raw(DumpFile),
+    Decompressed(Vec<u8>),
+}
+
+impl Source {
+    /// Opens `path`; a container is recognised by its magic and decompressed.
+    /// Errors of either kind are returned as [`Error`] (a raw dump's
+    /// I/O errors as `Io`).
+    pub fn open(path: &Path) -> Result<Source, crate::Error> {
+        let file = DumpFile::open(path)?;
+        if !is_container(file.bytes()) {
+            return Ok(Source::Raw(file));
+        }
+        decompress(file.bytes())
+            .map(Source::Decompressed)
+            .map_err(|e| crate::Error::Io(std::io::Error::other(e.to_string())))
+    }
+
+    /// The file's bytes (decompressed if need be): a dump, or an executable
+    /// that carries one.
+    pub fn file_bytes(&self) -> &[u8] {
+        match self {
+            Source::Raw(file) => file.bytes(),
+            Source::Decompressed(bytes) => bytes,
+        }
+    }
+
+    /// The dump's bytes: the whole file, or the range an executable carries
+    /// (`pdmp embed`), with where that range lies.
+    pub fn bytes(&self) -> crate::Result<(&[u8], Option<Embedded>)> {
+        crate::embed::dump_bytes(self.file_bytes()).map_err(|e| match e {
+            EmbedError::Format(format) => format,
+            other => crate::Error::Io(std::io::Error::other(other.to_string())),
+        })
+    }
+
+    /// Parses the dump's header; see [`DumpFile::dump`].
+    pub fn dump(&self) -> crate::Result<Dump<'_>> {
+        Dump::parse(self.bytes()?.0)
+    }
+
+    pub fn is_compressed(&self) -> bool {
+        matches!(self, Source::Decompressed(_))
+    }
+}
+
+/// Runs `work` on every item with two worker threads; results in item order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    let done = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        mine.push((i, work(item)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("worker thread"))
+            .collect::<Vec<_>>()
+    });
+    for (i, r) in done {
+        results[i] = Some(r);
+    }
+    results
+        .into_iter()
+        .map(|r| r.expect("every item done"))
+        .collect()
+}
+
+fn zstd_compress(data: &[u8], level: i32) -> Result<Vec<u8>, Error> {
+    use zstd::zstd_safe::CParameter;
+    let codec = |e: std::io::Error| Error::Codec(e.to_string());
+    let mut compressor = zstd::bulk::Compressor::new(level).map_err(codec)?;
+    compressor
+        .set_parameter(CParameter::EnableLongDistanceMatching(true))
+        .map_err(codec)?;
+    compressor
+        .set_parameter(CParameter::WindowLog(WINDOW_LOG))
+        .map_err(codec)?;
+    compressor.compress(data).map_err(codec)
+}
+
+/// Decodes one zstd frame that must yield exactly `raw` bytes. The recorded
+/// length is trusted for an allocation only up to [`MAX_RESERVED_RATIO`]
+/// times the packed size (then the frame is decoded in one call, straight
+/// into place); beyond that the output grows with what is really decoded.
+fn zstd_decompress(packed: &[u8], raw: u64) -> Result<Vec<u8>, String> {
+    use zstd::zstd_safe::DParameter;
+    let zstd = |e: std::io::Error| format!("zstd: {e}");
+    let out = if raw <= MAX_RESERVED_RATIO * packed.len() as u64 {
+        let mut decoder = zstd::bulk::Decompressor::new().map_err(zstd)?;
+        decoder
+            .set_parameter(DParameter::WindowLogMax(WINDOW_LOG_MAX))
+            .map_err(zstd)?;
+        let mut out = Vec::with_capacity(raw as usize);
+        decoder
+            .decompress_to_buffer(packed, &mut out)
+            .map_err(|e| format!("zstd: {e} (the directory says {raw} bytes)"))?;
+        out
+    } else {
+        let mut decoder = zstd::stream::read::Decoder::with_buffer(packed).map_err(zstd)?;
+        decoder.window_log_max(WINDOW_LOG_MAX).map_err(zstd)?;
+        let mut out = Vec::new();
+        decoder
+            .single_frame()
+            .take(raw + 1)
+            .read_to_end(&mut out)
+            .map_err(zstd)?;
+        out
+    };
+    if out.len() as u64 != raw {
+        return Err(format!(
+            "decodes to {}{} bytes, the directory says {raw}",
+            out.len(),
+            if out.len() as u64 > raw { "+" } else { "" }
+        ));
+    }
+    Ok(out)
+}
