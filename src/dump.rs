@@ -87,6 +87,15 @@ pub struct Regions {
     pub tables: Span,
 }
 
+/// An image in the discardable region and where Emacs copies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiscardableCopy {
+    /// The bytes copied.
+    pub source: Span,
+    /// Destination relative to `emacs_basis`.
+    pub destination: i64,
+}
+
 /// A parsed dump borrowing its bytes. Every accessor is bounds-checked
 /// against the file; nothing is decoded until asked for.
 #[derive(Debug, Clone, Copy)]
@@ -207,19 +216,8 @@ impl<'a> Dump<'a> {
         let header_size = h.layout.header_size();
         let discardable = Span::between(h.discardable_start, h.cold_start);
         let discardable_used = self
-            .emacs_relocs()
-            .iter()
-            .filter_map(|reloc| match reloc.value {
-                EmacsRelocValue::CopyFromDump {
-                    dump_offset,
-                    length,
-                } => {
-                    let start = u64::try_from(dump_offset).ok()?;
-                    let end = start.checked_add(u64::try_from(length).ok()?)?;
-                    (discardable.contains(start) && end <= discardable.end()).then_some(end)
-                }
-                _ => None,
-            })
+            .discardable_copies()
+            .map(|copy| copy.source.end())
             .max()
             .map_or(0, |end| end - h.discardable_start);
         Regions {
@@ -231,6 +229,27 @@ impl<'a> Dump<'a> {
             cold_heap: Span::between(h.cold_start, h.tables_start()),
             tables: Span::between(h.tables_start(), h.tables_end()),
         }
+    }
+
+    /// The COPY_FROM_DUMP emacs relocations whose source lies wholly in the
+    /// discardable region: the images Emacs copies into itself at load time.
+    pub fn discardable_copies(&self) -> impl Iterator<Item = DiscardableCopy> + '_ {
+        let region = Span::between(self.header.discardable_start, self.header.cold_start);
+        self.emacs_relocs().iter().filter_map(move |reloc| {
+            let EmacsRelocValue::CopyFromDump {
+                dump_offset,
+                length,
+            } = reloc.value
+            else {
+                return None;
+            };
+            let start = u64::try_from(dump_offset).ok()?;
+            let end = start.checked_add(u64::try_from(length).ok()?)?;
+            (region.contains(start) && end <= region.end()).then_some(DiscardableCopy {
+                source: Span::between(start, end),
+                destination: reloc.emacs_offset.into(),
+            })
+        })
     }
 
     /// Which pvec numbering the dump was written with, and the evidence.

@@ -9,9 +9,9 @@
 //! the lowest copy destination of a symbol image, `nil` (index 0 of `lispsym`), gives
 //! `lispsym` relative to it, from the dump alone.
 
-use crate::dump::Dump;
+use crate::dump::{DiscardableCopy, Dump};
 use crate::lisp::{LispType, VectorHeader, PSEUDOVECTOR_FLAG};
-use crate::tables::{EmacsRelocValue, RelocKind};
+use crate::tables::RelocKind;
 use object::{Object, ObjectSection, SectionKind};
 use std::collections::{HashMap, HashSet};
 
@@ -27,45 +27,15 @@ pub enum RecoverError {
 }
 
 /// A copy the loader makes from the discardable region into the executable.
-#[derive(Debug, Clone, Copy)]
-struct Copy {
-    source: u64,
-    length: u64,
-    /// Destination relative to `emacs_basis`.
-    destination: i64,
+/// Emacs-relative destination of the dump byte at `offset`, if `copy` holds it.
+fn destination_of(copy: &DiscardableCopy, offset: u64) -> Option<i64> {
+    copy.source
+        .contains(offset)
+        .then(|| copy.destination + (offset - copy.source.offset) as i64)
 }
 
-impl Copy {
-    /// Emacs-relative destination of the dump byte at `offset`, if copied here.
-    fn destination_of(&self, offset: u64) -> Option<i64> {
-        (self.source..self.source + self.length)
-            .contains(&offset)
-            .then(|| self.destination + (offset - self.source) as i64)
-    }
-}
-
-fn discardable_copies(dump: &Dump<'_>) -> Vec<Copy> {
-    let region = dump.regions().discardable;
-    dump.emacs_relocs()
-        .iter()
-        .filter_map(|reloc| match reloc.value {
-            EmacsRelocValue::CopyFromDump {
-                dump_offset,
-                length,
-            } => {
-                let source = u64::try_from(dump_offset).ok()?;
-                let length = u64::try_from(length).ok()?;
-                (region.contains(source) && source.checked_add(length)? <= region.end()).then_some(
-                    Copy {
-                        source,
-                        length,
-                        destination: reloc.emacs_offset.into(),
-                    },
-                )
-            }
-            _ => None,
-        })
-        .collect()
+fn discardable_copies(dump: &Dump<'_>) -> Vec<DiscardableCopy> {
+    dump.discardable_copies().collect()
 }
 
 /// An image of a built-in subr in the discardable region.
@@ -91,7 +61,10 @@ fn subr_header(dump: &Dump<'_>) -> Result<VectorHeader, RecoverError> {
     Ok(VectorHeader::bare_pseudovector(subr))
 }
 
-fn subr_images(dump: &Dump<'_>, copies: &[Copy]) -> Result<Vec<SubrImage>, RecoverError> {
+fn subr_images(
+    dump: &Dump<'_>,
+    copies: &[DiscardableCopy],
+) -> Result<Vec<SubrImage>, RecoverError> {
     let header = subr_header(dump)?;
     // Emacs-relative raw pointers in the discardable region, by site.
     let (start, end) = (dump.header().discardable_start, dump.header().cold_start);
@@ -107,11 +80,11 @@ fn subr_images(dump: &Dump<'_>, copies: &[Copy]) -> Result<Vec<SubrImage>, Recov
     }
     let mut images = Vec::new();
     for copy in copies {
-        let mut at = copy.source.next_multiple_of(8);
-        while at + 8 <= copy.source + copy.length {
+        let mut at = copy.source.offset.next_multiple_of(8);
+        while at + 8 <= copy.source.end() {
             if dump.word_at(at).ok() == Some(header.0) {
                 images.push(SubrImage {
-                    emacs_offset: copy.destination_of(at).expect("inside the copy"),
+                    emacs_offset: destination_of(copy, at).expect("inside the copy"),
                     function: raw.get(&(at + 8)).copied(),
                 });
             }
@@ -148,7 +121,7 @@ pub fn lispsym_offset(dump: &Dump<'_>) -> Result<(i64, u64), RecoverError> {
                 continue;
             }
             let image = offset - 8;
-            if let Some(destination) = copies.iter().find_map(|c| c.destination_of(image)) {
+            if let Some(destination) = copies.iter().find_map(|c| destination_of(c, image)) {
                 count += 1;
                 if lowest.is_none_or(|(d, _)| destination < d) {
                     lowest = Some((destination, image));

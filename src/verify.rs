@@ -396,19 +396,8 @@ impl<'d, 'a> Verifier<'d, 'a> {
 
         let used_end = self
             .dump
-            .emacs_relocs()
-            .iter()
-            .filter_map(|r| match r.value {
-                EmacsRelocValue::CopyFromDump {
-                    dump_offset,
-                    length,
-                } => {
-                    let start = u64::try_from(dump_offset).ok()?;
-                    let end = start.checked_add(u64::try_from(length).ok()?)?;
-                    (self.in_discardable(start) && end <= h.cold_start).then_some(end)
-                }
-                _ => None,
-            })
+            .discardable_copies()
+            .map(|copy| copy.source.end())
             .fold(h.discardable_start, u64::max);
         let first_copy = self
             .dump

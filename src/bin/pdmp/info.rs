@@ -1,6 +1,6 @@
 //! `pdmp info`: the header, regions and table contents of a dump.
 
-use crate::output::{print_json, table, Failure, SCHEMA_VERSION};
+use crate::output::{dump_path, print_json, table, Failure, SCHEMA_VERSION};
 use pdmp::container::Source;
 use pdmp::embed::Embedded;
 use pdmp::summary::{Counts, Summary};
@@ -33,14 +33,7 @@ struct Report<'a> {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let path = match &args.file {
-        Some(path) => path.clone(),
-        None => pdmp::locate::installed_emacs_dump().map_err(|e| {
-            Failure::new(format!(
-                "no FILE given and no installed Emacs dump found ({e}); name a dump file"
-            ))
-        })?,
-    };
+    let path = dump_path(args.file.as_deref())?;
     // A raw dump, a .pdmpz container or an executable carrying a dump alike.
     let source = Source::open(&path).map_err(|e| Failure::in_file(&path, e))?;
     let (_, embedded) = source.bytes().map_err(|e| Failure::in_file(&path, e))?;

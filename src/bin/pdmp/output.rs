@@ -111,3 +111,16 @@ pub fn table(header: &[&str]) -> Table {
     }
     table
 }
+
+/// The dump a subcommand reads: FILE when given, else the dump the `emacs`
+/// on PATH loads.
+pub fn dump_path(file: Option<&Path>) -> Result<std::path::PathBuf, Failure> {
+    match file {
+        Some(path) => Ok(path.to_path_buf()),
+        None => pdmp::locate::installed_emacs_dump().map_err(|e| {
+            Failure::new(format!(
+                "no FILE given and no installed Emacs dump found ({e}); name a dump file"
+            ))
+        }),
+    }
+}

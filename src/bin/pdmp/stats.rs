@@ -1,7 +1,7 @@
 //! `pdmp stats`: where the bytes and relocations of a dump go, down to the
 //! symbols that retain them.
 
-use crate::output::{note, print_json, table, Failure, SCHEMA_VERSION};
+use crate::output::{dump_path, note, print_json, table, Failure, SCHEMA_VERSION};
 use pdmp::container::Source;
 use pdmp::executable::Executable;
 use pdmp::graph::Graph;
@@ -67,14 +67,7 @@ struct SymbolDocument<'a> {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let path = match &args.file {
-        Some(path) => path.clone(),
-        None => pdmp::locate::installed_emacs_dump().map_err(|e| {
-            Failure::new(format!(
-                "no FILE given and no installed Emacs dump found ({e}); name a dump file"
-            ))
-        })?,
-    };
+    let path = dump_path(args.file.as_deref())?;
     // A raw dump, a .pdmpz container or an executable carrying a dump alike.
     let source = Source::open(&path).map_err(|e| Failure::in_file(&path, e))?;
     let dump = source.dump().map_err(|e| Failure::in_file(&path, e))?;
