@@ -29,3 +29,5 @@ pub mod tables;
 pub use dump::{Dump, DumpFile, Regions, Span};
 pub use error::{Error, Result};
 pub use header::{Header, Layout, Phase};
+pub mod reader;
+pub mod value;
