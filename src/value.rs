@@ -71,7 +71,10 @@ pub fn decode_char(bytes: &[u8]) -> (u32, usize) {
         0x00..=0x7F => return (u32::from(b0), 1),
         0xC0 | 0xC1 => {
             return match cont(1) {
-                Some(c) => (byte8_to_char(((u32::from(b0 & 1) << 6) | c) as u8), 2),
+                Some(c) => (
+                    byte8_to_char((0x80 | (u32::from(b0 & 1) << 6) | c) as u8),
+                    2,
+                ),
                 None => (byte8_to_char(b0), 1),
             }
         }

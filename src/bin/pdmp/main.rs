@@ -1,6 +1,7 @@
 //! The `pdmp` command line: argument parsing and output formatting only; the
 //! library does the work.
 
+mod dump;
 mod info;
 mod output;
 
@@ -19,12 +20,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Info(info::Args),
+    Dump(dump::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
+        Command::Dump(args) => dump::run(&args),
     };
     match result {
         Ok(code) => code,
