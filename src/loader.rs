@@ -17,7 +17,8 @@ use crate::image::{self, var};
 use crate::lisp::{LispType, VectorHeader};
 use crate::objlayout::{self as ol, Pvecs};
 use crate::pvec::PvecNumbering;
-use crate::tables::{EmacsReloc, EmacsRelocValue, RelocKind};
+use crate::header::Phase;
+use crate::tables::{DumpReloc, DumpRelocTable, EmacsReloc, EmacsRelocValue, RelocKind, Table};
 use crate::value::{HashTableValue, LispString, Value};
 use std::collections::HashMap;
 use std::fs::File;
@@ -326,6 +327,9 @@ impl LoadedHeap {
         let bytes = unsafe { std::slice::from_raw_parts(dump_base as *const u8, size as usize) };
         let dump = crate::Dump::parse(bytes).map_err(|e| corrupt(&name, e.to_string()))?;
         let header = *dump.header();
+        // A read dump learns its preferred base only now (it could not be
+        // placed there) and relocates from it.
+        let preferred = preferred_base(&dump);
         let numbering = dump
             .pvec_numbering()
             .numbering
@@ -333,19 +337,14 @@ impl LoadedHeap {
                 Layout::Emacs27 => PvecNumbering::Emacs27,
                 Layout::Emacs28 => PvecNumbering::Emacs28,
             });
-        let mut relocs = Vec::new();
+        // Only EARLY (or Emacs 27's single table) is ours to apply; the
+        // later phases re-link native code, which needs a real Emacs.
         for (phase, table) in dump.dump_relocs() {
-            for r in table.iter() {
-                if matches!(r.kind, RelocKind::NativeCompUnit | RelocKind::NativeSubr) {
-                    return Err(corrupt(
-                        &name,
-                        format!(
-                            "{} relocations (native compilation) are not supported",
-                            phase.name()
-                        ),
-                    ));
-                }
-                relocs.push((r.offset, r.kind));
+            if !matches!(phase, Phase::Early | Phase::All) && !table.is_empty() {
+                return Err(corrupt(
+                    &name,
+                    format!("{} relocations (native compilation) are not supported", phase.name()),
+                ));
             }
         }
         let emacs: Vec<EmacsReloc> = dump.emacs_relocs().iter().collect();
@@ -368,7 +367,7 @@ impl LoadedHeap {
                 discarded_bytes: 0,
             },
         };
-        heap.relocate(&name, preferred, &relocs, &emacs)?;
+        heap.relocate(&name, preferred, &emacs)?;
         Ok(heap)
     }
 
@@ -396,15 +395,26 @@ impl LoadedHeap {
         &mut self,
         name: &str,
         preferred: Option<u64>,
-        relocs: &[(u64, RelocKind)],
         emacs: &[EmacsReloc],
     ) -> Result<(), LoadError> {
         let header = self.header;
+        // The first table, read in place: it lies after the cold heap data,
+        // disjoint from every word a relocation writes.
+        let (_, locator) = header.dump_reloc_tables().next().expect("every layout has one");
+        let table_len = locator.end(crate::header::DUMP_RELOC_SIZE) - locator.offset;
+        // SAFETY: Header::parse checked the table lies inside the file.
+        let table_bytes = unsafe {
+            std::slice::from_raw_parts((self.dump_base + locator.offset) as *const u8, table_len as usize)
+        };
+        let relocs: DumpRelocTable<'_> = Table::new(table_bytes, locator.offset, header.layout);
         let lispsym = self.emacs_basis + image::LISPSYM;
         let at_preferred = preferred == Some(self.dump_base);
         let delta = preferred.map(|p| self.dump_base.wrapping_sub(p));
         if !at_preferred {
-            for &(offset, kind) in relocs {
+            for DumpReloc { offset, kind } in relocs.iter() {
+                if matches!(kind, RelocKind::NativeCompUnit | RelocKind::NativeSubr | RelocKind::Invalid(_)) {
+                    return Err(corrupt(name, format!("unexpected relocation {} at offset {offset}", kind.name())));
+                }
                 if offset + 8 > header.cold_start {
                     return Err(corrupt(
                         name,
