@@ -11,13 +11,13 @@
 //! that base needs no dump relocation at all. Each [`LoadedHeap`] is
 //! independent, so several can load one dump in parallel threads.
 
+use crate::header::Phase;
 use crate::header::{Header, Layout, FAILED_DUMP_MARKER, FINGERPRINT_LEN, MAGIC};
 use crate::heap::obarray_bucket;
 use crate::image::{self, var};
 use crate::lisp::{LispType, VectorHeader};
 use crate::objlayout::{self as ol, Pvecs};
 use crate::pvec::PvecNumbering;
-use crate::header::Phase;
 use crate::tables::{DumpReloc, DumpRelocTable, EmacsReloc, EmacsRelocValue, RelocKind, Table};
 use crate::value::{HashTableValue, LispString, Value};
 use std::collections::HashMap;
@@ -343,7 +343,10 @@ impl LoadedHeap {
             if !matches!(phase, Phase::Early | Phase::All) && !table.is_empty() {
                 return Err(corrupt(
                     &name,
-                    format!("{} relocations (native compilation) are not supported", phase.name()),
+                    format!(
+                        "{} relocations (native compilation) are not supported",
+                        phase.name()
+                    ),
                 ));
             }
         }
@@ -400,11 +403,17 @@ impl LoadedHeap {
         let header = self.header;
         // The first table, read in place: it lies after the cold heap data,
         // disjoint from every word a relocation writes.
-        let (_, locator) = header.dump_reloc_tables().next().expect("every layout has one");
+        let (_, locator) = header
+            .dump_reloc_tables()
+            .next()
+            .expect("every layout has one");
         let table_len = locator.end(crate::header::DUMP_RELOC_SIZE) - locator.offset;
         // SAFETY: Header::parse checked the table lies inside the file.
         let table_bytes = unsafe {
-            std::slice::from_raw_parts((self.dump_base + locator.offset) as *const u8, table_len as usize)
+            std::slice::from_raw_parts(
+                (self.dump_base + locator.offset) as *const u8,
+                table_len as usize,
+            )
         };
         let relocs: DumpRelocTable<'_> = Table::new(table_bytes, locator.offset, header.layout);
         let lispsym = self.emacs_basis + image::LISPSYM;
@@ -412,8 +421,14 @@ impl LoadedHeap {
         let delta = preferred.map(|p| self.dump_base.wrapping_sub(p));
         if !at_preferred {
             for DumpReloc { offset, kind } in relocs.iter() {
-                if matches!(kind, RelocKind::NativeCompUnit | RelocKind::NativeSubr | RelocKind::Invalid(_)) {
-                    return Err(corrupt(name, format!("unexpected relocation {} at offset {offset}", kind.name())));
+                if matches!(
+                    kind,
+                    RelocKind::NativeCompUnit | RelocKind::NativeSubr | RelocKind::Invalid(_)
+                ) {
+                    return Err(corrupt(
+                        name,
+                        format!("unexpected relocation {} at offset {offset}", kind.name()),
+                    ));
                 }
                 if offset + 8 > header.cold_start {
                     return Err(corrupt(

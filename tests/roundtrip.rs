@@ -30,14 +30,16 @@ fn leaf() -> impl Strategy<Value = Value> {
         Just(Value::nil()),
         Just(Value::Subr("car".into())),
         (0u64..200).prop_flat_map(|len| {
-            proptest::collection::vec(any::<u8>(), len.div_ceil(8) as usize).prop_map(move |mut bytes| {
-                if len % 8 != 0 {
-                    if let Some(last) = bytes.last_mut() {
-                        *last &= (1u8 << (len % 8)) - 1;
+            proptest::collection::vec(any::<u8>(), len.div_ceil(8) as usize).prop_map(
+                move |mut bytes| {
+                    if len % 8 != 0 {
+                        if let Some(last) = bytes.last_mut() {
+                            *last &= (1u8 << (len % 8)) - 1;
+                        }
                     }
-                }
-                Value::BoolVector { len, bytes }
-            })
+                    Value::BoolVector { len, bytes }
+                },
+            )
         }),
     ]
 }
@@ -45,27 +47,37 @@ fn leaf() -> impl Strategy<Value = Value> {
 fn value() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(4, 64, 8, |inner| {
         prop_oneof![
-            (proptest::collection::vec(inner.clone(), 1..6), inner.clone())
+            (
+                proptest::collection::vec(inner.clone(), 1..6),
+                inner.clone()
+            )
                 .prop_map(|(items, tail)| Value::list_with_tail(items, tail)),
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Vector),
             proptest::collection::vec(inner.clone(), 1..6).prop_map(Value::Record),
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::ByteCode),
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::CharTable),
-            (1i64..4, 0i64..1000, proptest::collection::vec(inner.clone(), 0..4)).prop_map(
-                |(d, m, rest)| {
+            (
+                1i64..4,
+                0i64..1000,
+                proptest::collection::vec(inner.clone(), 0..4)
+            )
+                .prop_map(|(d, m, rest)| {
                     let mut items = vec![Value::Int(d), Value::Int(m)];
                     items.extend(rest);
                     Value::SubCharTable(items)
-                }
-            ),
-            (proptest::collection::vec((inner.clone(), inner), 0..5), any::<bool>()).prop_map(
-                |(data, purecopy)| Value::HashTable(Box::new(HashTableValue {
-                    test: "equal".into(),
-                    weakness: None,
-                    data,
-                    purecopy,
-                }))
-            ),
+                }),
+            (
+                proptest::collection::vec((inner.clone(), inner), 0..5),
+                any::<bool>()
+            )
+                .prop_map(|(data, purecopy)| Value::HashTable(Box::new(
+                    HashTableValue {
+                        test: "equal".into(),
+                        weakness: None,
+                        data,
+                        purecopy,
+                    }
+                ))),
         ]
     })
 }
@@ -97,7 +109,12 @@ fn check(values: &[Value], version: PvecNumbering, preferred: Option<u64>) {
         .expect("load");
         for (i, v) in values.iter().enumerate() {
             let got = loaded.symbol_value(&format!("v{i}")).expect("decode");
-            assert_eq!(got, Some(Some(v.clone())), "v{i} ({}, mmap {mmap})", version.name());
+            assert_eq!(
+                got,
+                Some(Some(v.clone())),
+                "v{i} ({}, mmap {mmap})",
+                version.name()
+            );
         }
     }
 }
@@ -116,7 +133,10 @@ proptest! {
 
 #[test]
 fn isolates_load_one_dump_in_parallel() {
-    let value = Value::list(vec![Value::Int(1), Value::Str(LispString::from_text("two"))]);
+    let value = Value::list(vec![
+        Value::Int(1),
+        Value::Str(LispString::from_text("two")),
+    ]);
     let mut heap = Heap::new();
     heap.set_value("shared", &value, true);
     let (bytes, _) = write_dump(&mut heap, &DumpOptions::new(PvecNumbering::Emacs28)).unwrap();
@@ -128,7 +148,10 @@ fn isolates_load_one_dump_in_parallel() {
             .map(|_| {
                 s.spawn(|| {
                     let heap = LoadedHeap::load(&path, &LoadOptions::default()).unwrap();
-                    assert_eq!(heap.symbol_value("shared").unwrap(), Some(Some(value.clone())));
+                    assert_eq!(
+                        heap.symbol_value("shared").unwrap(),
+                        Some(Some(value.clone()))
+                    );
                     heap
                 })
             })
@@ -139,13 +162,21 @@ fn isolates_load_one_dump_in_parallel() {
     let mut distinct = bases.clone();
     distinct.sort();
     distinct.dedup();
-    assert_eq!(distinct.len(), 4, "each isolate has its own heap: {bases:x?}");
+    assert_eq!(
+        distinct.len(),
+        4,
+        "each isolate has its own heap: {bases:x?}"
+    );
 }
 
 #[test]
 fn preferred_base_skips_relocation_only_when_free() {
     let mut heap = Heap::new();
-    heap.set_value("x", &Value::list(vec![Value::Float(1.5), Value::sym("y")]), true);
+    heap.set_value(
+        "x",
+        &Value::list(vec![Value::Float(1.5), Value::sym("y")]),
+        true,
+    );
     let base = 0x7e20_0000_0000;
     let mut options = DumpOptions::new(PvecNumbering::Emacs29);
     options.preferred_base = Some(base);

@@ -58,6 +58,7 @@ struct Summary {
     isolates: usize,
     load_ms: f64,
     report: pdmp::loader::LoadReport,
+    /// Files and other top-level forms in the root (0 when only printing values).
     root_files: usize,
     root_forms: usize,
     values: Vec<Printed>,
@@ -131,7 +132,12 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             value: printed,
         });
     }
-    let root = heap.root()?;
+    // Decoding the whole root costs more than loading: only for a summary.
+    let root = if cli.symbols.is_empty() || cli.json {
+        heap.root()?
+    } else {
+        pdmp::value::Value::nil()
+    };
     let files = root.as_list().map(<[_]>::to_vec).unwrap_or_default();
     let root_forms = files
         .iter()

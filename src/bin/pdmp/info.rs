@@ -9,7 +9,7 @@ use std::process::ExitCode;
 /// Show the header, regions, tables and object counts of a dump.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
-  pdmp info                      # the dump of the Emacs on PATH
+  pdmp info                      # the dump of the Emacs on PATH (else a built-in sample)
   pdmp info emacs.pdmp
   pdmp info --json emacs.pdmp | jq .byte_counts")]
 pub struct Args {
@@ -20,6 +20,10 @@ pub struct Args {
     json: bool,
 }
 
+/// The dump `pdmp info` shows when given no FILE and no Emacs is installed.
+const SAMPLE_DUMP: &[u8] = include_bytes!("../../../testdata/reference/sample-emacs-28.pdmp");
+const SAMPLE_NAME: &str = "<built-in sample-emacs-28.pdmp>";
+
 #[derive(serde::Serialize)]
 struct Report<'a> {
     schema_version: u32,
@@ -29,16 +33,28 @@ struct Report<'a> {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let path = match &args.file {
-        Some(path) => path.clone(),
-        None => pdmp::locate::installed_emacs_dump().map_err(|e| {
-            Failure::new(format!(
-                "no FILE given and no installed Emacs dump found ({e}); name a dump file"
-            ))
-        })?,
+    // Without FILE: the installed Emacs's dump, else pdmp's own small sample.
+    let (path, file) = match &args.file {
+        Some(path) => (
+            path.clone(),
+            Some(DumpFile::open(path).map_err(|e| Failure::in_file(path, e))?),
+        ),
+        None => match pdmp::locate::installed_emacs_dump() {
+            Ok(path) => {
+                let file = DumpFile::open(&path).map_err(|e| Failure::in_file(&path, e))?;
+                (path, Some(file))
+            }
+            Err(e) => {
+                eprintln!(
+                    "pdmp: no installed Emacs dump found ({e}); showing pdmp's built-in sample dump \
+                     (testdata/reference/sample-emacs-28.pdmp). Name a FILE to inspect another."
+                );
+                (PathBuf::from(SAMPLE_NAME), None)
+            }
+        },
     };
-    let file = DumpFile::open(&path).map_err(|e| Failure::in_file(&path, e))?;
-    let dump = file.dump().map_err(|e| Failure::in_file(&path, e))?;
+    let bytes = file.as_ref().map_or(SAMPLE_DUMP, DumpFile::bytes);
+    let dump = pdmp::Dump::parse(bytes).map_err(|e| Failure::in_file(&path, e))?;
     let summary = Summary::of(&dump);
     if args.json {
         print_json(&Report {
