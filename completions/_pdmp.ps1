@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('extract', 'extract', [CompletionResultType]::ParameterValue, 'Write the dump an executable carries (section or appended) to a file, bit-exact')
             [CompletionResult]::new('compress', 'compress', [CompletionResultType]::ParameterValue, 'Compress a dump into a .pdmpz container (relocation-aware, then zstd)')
             [CompletionResult]::new('decompress', 'decompress', [CompletionResultType]::ParameterValue, 'Decompress a .pdmpz container back into the exact original dump')
+            [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Write a dump (reference layout) of the heap that Emacs Lisp sources build')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -157,6 +158,19 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'pdmp;dump' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The dump to write (written to a temporary file, then renamed)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The dump to write (written to a temporary file, then renamed)')
+            [CompletionResult]::new('--layout', '--layout', [CompletionResultType]::ParameterName, 'Header layout and pvec numbering of this Emacs version')
+            [CompletionResult]::new('--preferred-base', '--preferred-base', [CompletionResultType]::ParameterName, 'Pre-relocate for this address (hex with 0x, 64 KiB aligned); loading there then needs no relocation')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document instead of a table')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no notes on stderr (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no notes on stderr (errors are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'pdmp;generate' {
             [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Directory that receives completions/ and man/')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
@@ -176,6 +190,7 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('extract', 'extract', [CompletionResultType]::ParameterValue, 'Write the dump an executable carries (section or appended) to a file, bit-exact')
             [CompletionResult]::new('compress', 'compress', [CompletionResultType]::ParameterValue, 'Compress a dump into a .pdmpz container (relocation-aware, then zstd)')
             [CompletionResult]::new('decompress', 'decompress', [CompletionResultType]::ParameterValue, 'Decompress a .pdmpz container back into the exact original dump')
+            [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Write a dump (reference layout) of the heap that Emacs Lisp sources build')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -205,6 +220,9 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             break
         }
         'pdmp;help;decompress' {
+            break
+        }
+        'pdmp;help;dump' {
             break
         }
         'pdmp;help;generate' {

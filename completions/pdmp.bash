@@ -25,6 +25,9 @@ _pdmp() {
             pdmp,diff)
                 cmd="pdmp__subcmd__diff"
                 ;;
+            pdmp,dump)
+                cmd="pdmp__subcmd__dump"
+                ;;
             pdmp,embed)
                 cmd="pdmp__subcmd__embed"
                 ;;
@@ -58,6 +61,9 @@ _pdmp() {
             pdmp__subcmd__help,diff)
                 cmd="pdmp__subcmd__help__subcmd__diff"
                 ;;
+            pdmp__subcmd__help,dump)
+                cmd="pdmp__subcmd__help__subcmd__dump"
+                ;;
             pdmp__subcmd__help,embed)
                 cmd="pdmp__subcmd__help__subcmd__embed"
                 ;;
@@ -89,7 +95,7 @@ _pdmp() {
 
     case "${cmd}" in
         pdmp)
-            opts="-q -h -V --color --quiet --help --version info diff verify stats relocate embed extract compress decompress generate help"
+            opts="-q -h -V --color --quiet --help --version info diff verify stats relocate embed extract compress decompress dump generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -170,6 +176,40 @@ _pdmp() {
                     return 0
                     ;;
                 --max-growth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__dump)
+            opts="-o -q -h --output --layout --preferred-base --json --color --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -W "emacs-27 emacs-28 emacs-29 emacs-30" -- "${cur}"))
+                    return 0
+                    ;;
+                --preferred-base)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -267,7 +307,7 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__help)
-            opts="info diff verify stats relocate embed extract compress decompress generate help"
+            opts="info diff verify stats relocate embed extract compress decompress dump generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -309,6 +349,20 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__help__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdmp__subcmd__help__subcmd__dump)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand extract 'Write the dump an executable carries (section or appended) to a file, bit-exact'
             cand compress 'Compress a dump into a .pdmpz container (relocation-aware, then zstd)'
             cand decompress 'Decompress a .pdmpz container back into the exact original dump'
+            cand dump 'Write a dump (reference layout) of the heap that Emacs Lisp sources build'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -144,6 +145,18 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'pdmp;dump'= {
+            cand -o 'The dump to write (written to a temporary file, then renamed)'
+            cand --output 'The dump to write (written to a temporary file, then renamed)'
+            cand --layout 'Header layout and pvec numbering of this Emacs version'
+            cand --preferred-base 'Pre-relocate for this address (hex with 0x, 64 KiB aligned); loading there then needs no relocation'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --json 'Print one JSON document instead of a table'
+            cand -q 'Print no notes on stderr (errors are still printed)'
+            cand --quiet 'Print no notes on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'pdmp;generate'= {
             cand --out-dir 'Directory that receives completions/ and man/'
             cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
@@ -162,6 +175,7 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand extract 'Write the dump an executable carries (section or appended) to a file, bit-exact'
             cand compress 'Compress a dump into a .pdmpz container (relocation-aware, then zstd)'
             cand decompress 'Decompress a .pdmpz container back into the exact original dump'
+            cand dump 'Write a dump (reference layout) of the heap that Emacs Lisp sources build'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -182,6 +196,8 @@ set edit:completion:arg-completer[pdmp] = {|@words|
         &'pdmp;help;compress'= {
         }
         &'pdmp;help;decompress'= {
+        }
+        &'pdmp;help;dump'= {
         }
         &'pdmp;help;generate'= {
         }

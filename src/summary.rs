@@ -137,9 +137,9 @@ impl Summary {
                 reloc_counts.discardable +=
                     u64::from((offset >= discardable_start) & (offset < cold_start));
             }
-            reloc_counts.elsewhere = reloc_counts.elsewhere + table.len() as u64
-                - reloc_counts.hot
-                - reloc_counts.discardable;
+            // Every relocation so far lies in hot, discardable or elsewhere.
+            let seen: u64 = tables.iter().map(|t| t.count).sum();
+            reloc_counts.elsewhere = seen - reloc_counts.hot - reloc_counts.discardable;
             let mut kinds: Vec<(RelocKind, u64)> = (0u32..32)
                 .filter(|&t| by_type[t as usize] > 0)
                 .map(|t| (RelocKind::from_type(t, layout), by_type[t as usize]))

@@ -90,6 +90,8 @@ fn distribution_dump_is_consistent_with_its_tables() {
         last["offset"].as_u64().unwrap() + last["bytes"].as_u64().unwrap(),
         size
     );
+    // Every relocation site lies in the hot or the discardable region.
+    assert_eq!(json["reloc_counts"]["elsewhere"], 0);
     // Per-type counts add up to the table lengths.
     let object_total: u64 = json["object_starts"]
         .as_object()

@@ -1,6 +1,6 @@
 //! `pdmp info`: the header, regions and table contents of a dump.
 
-use crate::output::{dump_path, print_json, table, Failure, SCHEMA_VERSION};
+use crate::output::{note, print_json, table, Failure, SCHEMA_VERSION};
 use pdmp::container::Source;
 use pdmp::embed::Embedded;
 use pdmp::summary::{Counts, Summary};
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 /// Show the header, regions, tables and object counts of a dump.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
-  pdmp info                      # the dump of the Emacs on PATH
+  pdmp info                      # the dump of the Emacs on PATH (else a built-in sample)
   pdmp info emacs.pdmp
   pdmp info emacs-with-dump        # an executable carrying its dump (pdmp embed)
   pdmp info --json emacs.pdmp | jq .byte_counts")]
@@ -21,6 +21,10 @@ pub struct Args {
     #[arg(long)]
     json: bool,
 }
+
+/// The dump `pdmp info` shows when given no FILE and no Emacs is installed.
+const SAMPLE_DUMP: &[u8] = include_bytes!("../../../testdata/reference/sample-emacs-28.pdmp");
+const SAMPLE_NAME: &str = "<built-in sample-emacs-28.pdmp>";
 
 #[derive(serde::Serialize)]
 struct Report<'a> {
@@ -33,11 +37,31 @@ struct Report<'a> {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let path = dump_path(args.file.as_deref())?;
+    // Without FILE: the installed Emacs's dump, else pdmp's own small sample.
+    let path = match &args.file {
+        Some(path) => Some(path.clone()),
+        None => match pdmp::locate::installed_emacs_dump() {
+            Ok(path) => Some(path),
+            Err(e) => {
+                note(format!(
+                    "no installed Emacs dump found ({e}); showing pdmp's built-in sample dump \
+                     (testdata/reference/sample-emacs-28.pdmp). Name a FILE to inspect another."
+                ));
+                None
+            }
+        },
+    };
     // A raw dump, a .pdmpz container or an executable carrying a dump alike.
-    let source = Source::open(&path).map_err(|e| Failure::in_file(&path, e))?;
-    let (_, embedded) = source.bytes().map_err(|e| Failure::in_file(&path, e))?;
-    let dump = source.dump().map_err(|e| Failure::in_file(&path, e))?;
+    let source = match &path {
+        Some(path) => Some(Source::open(path).map_err(|e| Failure::in_file(path, e))?),
+        None => None,
+    };
+    let path = path.unwrap_or_else(|| PathBuf::from(SAMPLE_NAME));
+    let (bytes, embedded) = match &source {
+        Some(source) => source.bytes().map_err(|e| Failure::in_file(&path, e))?,
+        None => (SAMPLE_DUMP, None),
+    };
+    let dump = pdmp::Dump::parse(bytes).map_err(|e| Failure::in_file(&path, e))?;
     let summary = Summary::of(&dump);
     if args.json {
         print_json(&Report {

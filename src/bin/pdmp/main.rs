@@ -3,6 +3,7 @@
 
 mod compress;
 mod diff;
+mod dump;
 mod embed;
 mod extract;
 mod generate;
@@ -41,6 +42,7 @@ enum Command {
     Extract(extract::Args),
     Compress(compress::CompressArgs),
     Decompress(compress::DecompressArgs),
+    Dump(dump::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Extract(args) => extract::run(&args),
         Command::Compress(args) => compress::run_compress(&args),
         Command::Decompress(args) => compress::run_decompress(&args),
+        Command::Dump(args) => dump::run(&args),
     };
     match result {
         Ok(code) => code,

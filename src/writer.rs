@@ -1,0 +1,753 @@
+//! The dumper: writes a [`Heap`] as a portable dump in the layout of Emacs
+//! 27, 28, 29 or 30.
+//!
+//! Pass one walks the heap from its roots depth first and gives every object
+//! its place (an object's parts follow it, so related objects sit
+//! together): Lisp objects in the hot region, string bytes, floats,
+//! bool-vectors and bignum limbs in the cold one. Pass two writes the header,
+//! the hot objects, the hash list (28+), the discardable images of the
+//! built-in symbols and subrs (copied into the runtime by COPY_FROM_DUMP),
+//! the cold data and the tables. The output depends only on the heap and
+//! the options.
+
+use crate::header::{Layout, MAGIC, TABLE_ALIGNMENT};
+use crate::heap::{Heap, Obj, ObjId, Roots, SlotsKind, Word};
+use crate::image::{self, var};
+use crate::lisp::LispType;
+use crate::objlayout::{self as ol, fixnum, pseudo_header, Pvecs};
+use crate::pvec::PvecNumbering;
+use crate::tables::RelocKind;
+
+/// How to write a dump.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DumpOptions {
+    /// The Emacs version whose layout and pvec numbering to use.
+    pub version: PvecNumbering,
+    pub fingerprint: [u8; 32],
+    /// Write every relocated word as it must read when the heap is mapped at
+    /// this address (64 KiB aligned); the loader then relocates nothing when
+    /// it gets that address.
+    pub preferred_base: Option<u64>,
+}
+
+impl DumpOptions {
+    pub fn new(version: PvecNumbering) -> DumpOptions {
+        DumpOptions {
+            version,
+            fingerprint: image::FINGERPRINT,
+            preferred_base: None,
+        }
+    }
+}
+
+/// Why a heap could not be dumped.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("dump relocation out of range: offset {0} is beyond the format's 512 MiB")]
+    RelocOutOfRange(u64),
+    #[error("dump of {0} bytes exceeds the format's 2 GiB limit")]
+    TooLarge(u64),
+    #[error("a {what} with {slots} slots exceeds the pseudovector limit of 4095")]
+    TooManySlots { what: &'static str, slots: usize },
+    #[error("preferred base {0:#x} is not a multiple of 64 KiB above the runtime image area")]
+    BadPreferredBase(u64),
+}
+
+/// Byte counts of a written dump, as Emacs prints them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct DumpStats {
+    pub hot: u64,
+    pub discardable: u64,
+    pub cold: u64,
+    pub objects: u64,
+    pub dump_relocs: u64,
+    pub emacs_relocs: u64,
+}
+
+/// Writes `heap` (sealing it first) and returns the dump's bytes.
+pub fn write_dump(
+    heap: &mut Heap,
+    options: &DumpOptions,
+) -> Result<(Vec<u8>, DumpStats), WriteError> {
+    let roots = heap.seal();
+    if let Some(base) = options.preferred_base {
+        if base % 65536 != 0 || base < image::image_area() {
+            return Err(WriteError::BadPreferredBase(base));
+        }
+    }
+    let layout = options.version.layout();
+    let plan = Plan::make(heap, roots, layout)?;
+    Writer::new(heap, &plan, options).write()
+}
+
+/// Where a cold item belongs to.
+#[derive(Debug, Clone, Copy)]
+enum Cold {
+    /// A string's bytes (plus NUL).
+    StringData(ObjId),
+    /// A float or a bool-vector itself.
+    Object(ObjId),
+    BignumLimbs(ObjId),
+}
+
+/// Pass one: every object's place.
+struct Plan {
+    /// Offset of each object (hot or cold); u64::MAX when unreachable.
+    offset: Vec<u64>,
+    /// Offset of each string's bytes or bignum's limbs.
+    data: Vec<u64>,
+    hot: Vec<ObjId>,
+    hash_tables: Vec<ObjId>,
+    cold: Vec<Cold>,
+    hash_list: Option<u64>,
+    discardable_start: u64,
+    discardable_end: u64,
+    cold_start: u64,
+    cold_end: u64,
+}
+
+fn hot_size(obj: &Obj) -> Option<u64> {
+    Some(match obj {
+        Obj::Cons(..) => ol::CONS_SIZE,
+        Obj::Str(_) => ol::string::SIZE,
+        Obj::Symbol { .. } => image::SYMBOL_SIZE,
+        Obj::Vector(s) | Obj::Slots(_, s) => 8 + 8 * s.len() as u64,
+        Obj::SubCharTable { slots, .. } => 16 + 8 * slots.len() as u64,
+        Obj::Bignum(_) => ol::BIGNUM_SIZE,
+        Obj::HashTable { .. } => ol::hash_table::SIZE,
+        Obj::Float(_) | Obj::BoolVector { .. } => return None,
+    })
+}
+
+fn bool_vector_size(len: u64) -> u64 {
+    16 + len.div_ceil(64) * 8
+}
+
+fn limbs(n: &num_bigint::BigInt) -> Vec<u64> {
+    n.magnitude().to_u64_digits()
+}
+
+fn children(obj: &Obj, out: &mut Vec<Word>) {
+    match obj {
+        Obj::Cons(car, cdr) => out.extend([*cdr, *car]),
+        Obj::Symbol { name, cells, .. } => {
+            out.extend(cells.next);
+            out.extend([cells.plist, cells.function, cells.value, Word::Obj(*name)]);
+        }
+        Obj::Vector(s) | Obj::Slots(_, s) | Obj::SubCharTable { slots: s, .. } => {
+            out.extend(s.iter().rev())
+        }
+        Obj::HashTable {
+            test,
+            weakness,
+            key_and_value,
+            ..
+        } => out.extend([Word::Obj(*key_and_value), *weakness, *test]),
+        _ => {}
+    }
+}
+
+impl Plan {
+    fn make(heap: &Heap, roots: Roots, layout: Layout) -> Result<Plan, WriteError> {
+        let n = heap.objs.len();
+        let mut plan = Plan {
+            offset: vec![u64::MAX; n],
+            data: vec![u64::MAX; n],
+            hot: Vec::new(),
+            hash_tables: Vec::new(),
+            cold: Vec::new(),
+            hash_list: None,
+            discardable_start: 0,
+            discardable_end: 0,
+            cold_start: 0,
+            cold_end: 0,
+        };
+        // Roots: the forms, the obarray, then what the built-in symbols hold.
+        let mut stack: Vec<Word> = Vec::new();
+        for (i, cells) in heap.builtins.iter().enumerate().rev() {
+            children(
+                &Obj::Symbol {
+                    name: heap.builtin_names[i],
+                    cells: cells.clone(),
+                    interned: true,
+                },
+                &mut stack,
+            );
+        }
+        stack.extend([roots.obarray, roots.root]);
+        let mut visited = vec![false; n];
+        let mut cursor = layout.header_size().next_multiple_of(8);
+        while let Some(word) = stack.pop() {
+            let Word::Obj(id) = word else { continue };
+            if std::mem::replace(&mut visited[id as usize], true) {
+                continue;
+            }
+            let obj = &heap.objs[id as usize];
+            match hot_size(obj) {
+                Some(size) => {
+                    plan.offset[id as usize] = cursor;
+                    cursor += size;
+                    plan.hot.push(id);
+                }
+                None => plan.cold.push(Cold::Object(id)),
+            }
+            match obj {
+                Obj::Str(_) => plan.cold.push(Cold::StringData(id)),
+                Obj::Bignum(_) => plan.cold.push(Cold::BignumLimbs(id)),
+                Obj::HashTable { .. } => plan.hash_tables.push(id),
+                _ => {}
+            }
+            children(obj, &mut stack);
+        }
+        if layout == Layout::Emacs28 {
+            plan.hash_list = Some(cursor);
+            cursor += 8 + 8 * plan.hash_tables.len() as u64;
+        }
+        plan.discardable_start = cursor;
+        cursor += image::SYMBOL_SIZE * image::builtin_count() as u64;
+        cursor += image::SUBR_SIZE * image::BUILTIN_SUBRS.len() as u64;
+        plan.discardable_end = cursor;
+        plan.cold_start = cursor.next_multiple_of(layout.cold_alignment());
+        let mut cold = plan.cold_start;
+        for item in &plan.cold {
+            let (slot, size) = match *item {
+                Cold::StringData(id) => match &heap.objs[id as usize] {
+                    Obj::Str(s) => (&mut plan.data[id as usize], s.bytes.len() as u64 + 1),
+                    _ => unreachable!("string data of a string"),
+                },
+                Cold::BignumLimbs(id) => match &heap.objs[id as usize] {
+                    Obj::Bignum(b) => (&mut plan.data[id as usize], 8 * limbs(b).len() as u64),
+                    _ => unreachable!("limbs of a bignum"),
+                },
+                Cold::Object(id) => match &heap.objs[id as usize] {
+                    Obj::Float(_) => (&mut plan.offset[id as usize], 8),
+                    Obj::BoolVector { len, .. } => {
+                        (&mut plan.offset[id as usize], bool_vector_size(*len))
+                    }
+                    _ => unreachable!("cold objects are floats and bool-vectors"),
+                },
+            };
+            *slot = cold;
+            cold = (cold + size).next_multiple_of(8);
+        }
+        plan.cold_end = cold;
+        if plan.cold_start > RELOC_LIMIT {
+            return Err(WriteError::RelocOutOfRange(plan.cold_start));
+        }
+        Ok(plan)
+    }
+}
+
+/// Relocation offsets are 27 bits of 4-byte units.
+const RELOC_LIMIT: u64 = 1 << 29;
+
+struct Writer<'h> {
+    heap: &'h Heap,
+    plan: &'h Plan,
+    options: &'h DumpOptions,
+    layout: Layout,
+    pvecs: Pvecs,
+    buf: Vec<u8>,
+    relocs: Vec<(u64, RelocKind)>,
+    starts: Vec<(u64, LispType)>,
+    /// Run-time address of the dump and of the image when pre-relocating.
+    bases: Option<(u64, u64)>,
+}
+
+impl<'h> Writer<'h> {
+    fn new(heap: &'h Heap, plan: &'h Plan, options: &'h DumpOptions) -> Writer<'h> {
+        Writer {
+            heap,
+            plan,
+            options,
+            layout: options.version.layout(),
+            pvecs: Pvecs::of(options.version),
+            buf: vec![0; plan.cold_end as usize],
+            relocs: Vec::new(),
+            starts: Vec::new(),
+            bases: options
+                .preferred_base
+                .map(|base| (base, base - image::image_area())),
+        }
+    }
+
+    fn put(&mut self, at: u64, word: u64) {
+        self.buf[at as usize..at as usize + 8].copy_from_slice(&word.to_le_bytes());
+    }
+
+    fn put_bytes(&mut self, at: u64, bytes: &[u8]) {
+        self.buf[at as usize..at as usize + bytes.len()].copy_from_slice(bytes);
+    }
+
+    fn reloc(&mut self, at: u64, kind: RelocKind) {
+        self.relocs.push((at, kind));
+    }
+
+    fn tag_of(&self, id: ObjId) -> LispType {
+        match &self.heap.objs[id as usize] {
+            Obj::Cons(..) => LispType::Cons,
+            Obj::Str(_) => LispType::String,
+            Obj::Symbol { .. } => LispType::Symbol,
+            Obj::Float(_) => LispType::Float,
+            _ => LispType::Vectorlike,
+        }
+    }
+
+    /// Writes a Lisp value into the slot at `at`.
+    fn lisp(&mut self, at: u64, word: Word) {
+        let stored = match word {
+            Word::Fixnum(n) => fixnum(n),
+            Word::Builtin(i) => image::SYMBOL_SIZE * u64::from(i),
+            Word::Subr(j) => {
+                self.reloc(at, RelocKind::EmacsLispValue(LispType::Vectorlike));
+                let target = image::subr_offset(usize::from(j));
+                match self.bases {
+                    Some((_, emacs)) => emacs + target + u64::from(LispType::Vectorlike.tag()),
+                    None => target,
+                }
+            }
+            Word::Obj(id) => {
+                let tag = self.tag_of(id);
+                let target = self.plan.offset[id as usize];
+                self.reloc(at, RelocKind::DumpLispValue(tag));
+                match (self.bases, tag) {
+                    (Some((dump, emacs)), LispType::Symbol) => {
+                        (dump + target).wrapping_sub(emacs + image::LISPSYM)
+                    }
+                    (Some((dump, _)), _) => dump + target + u64::from(tag.tag()),
+                    (None, _) => target,
+                }
+            }
+        };
+        self.put(at, stored);
+    }
+
+    /// Writes a raw pointer into the dump.
+    fn dump_ptr(&mut self, at: u64, target: u64) {
+        self.reloc(at, RelocKind::DumpPtrRaw);
+        let base = self.bases.map_or(0, |b| b.0);
+        self.put(at, base + target);
+    }
+
+    /// Writes a raw pointer into the runtime image.
+    fn emacs_ptr(&mut self, at: u64, target: u64) {
+        self.reloc(at, RelocKind::EmacsPtrRaw);
+        let base = self.bases.map_or(0, |b| b.1);
+        self.put(at, base + target);
+    }
+
+    fn start(&mut self, at: u64, tag: LispType) {
+        self.starts.push((at, tag));
+    }
+
+    fn write(mut self) -> Result<(Vec<u8>, DumpStats), WriteError> {
+        let plan = self.plan;
+        for &id in &plan.hot {
+            self.write_hot(id)?;
+        }
+        if let Some(list) = plan.hash_list {
+            self.start(list, LispType::Vectorlike);
+            self.put(list, plan.hash_tables.len() as u64);
+            for (i, &id) in plan.hash_tables.iter().enumerate() {
+                self.lisp(list + 8 + 8 * i as u64, Word::Obj(id));
+            }
+        }
+        self.write_discardable();
+        for item in &plan.cold {
+            self.write_cold(*item);
+        }
+        self.finish()
+    }
+
+    fn write_symbol(&mut self, at: u64, name: ObjId, cells: &crate::heap::Cells, flags: u64) {
+        let flags = flags
+            | ol::symbol::PLAINVAL
+            | if cells.special {
+                ol::symbol::SPECIAL
+            } else {
+                0
+            };
+        self.put(at + ol::symbol::FLAGS, flags);
+        self.lisp(at + ol::symbol::NAME, Word::Obj(name));
+        self.lisp(at + ol::symbol::VALUE, cells.value);
+        self.lisp(at + ol::symbol::FUNCTION, cells.function);
+        self.lisp(at + ol::symbol::PLIST, cells.plist);
+        match cells.next {
+            None => {}
+            Some(Word::Builtin(i)) => self.emacs_ptr(
+                at + ol::symbol::NEXT,
+                image::builtin_symbol_offset(i.into()),
+            ),
+            Some(Word::Obj(id)) => {
+                self.dump_ptr(at + ol::symbol::NEXT, self.plan.offset[id as usize])
+            }
+            Some(_) => unreachable!("obarray chains hold symbols"),
+        }
+    }
+
+    fn write_slots(&mut self, at: u64, slots: &[Word]) {
+        for (i, w) in slots.iter().enumerate() {
+            self.lisp(at + 8 * i as u64, *w);
+        }
+    }
+
+    fn pseudo(
+        &self,
+        pvec: u8,
+        what: &'static str,
+        lisp: usize,
+        rest: u64,
+    ) -> Result<u64, WriteError> {
+        if lisp > 0xfff {
+            return Err(WriteError::TooManySlots { what, slots: lisp });
+        }
+        Ok(pseudo_header(pvec, lisp as u64, rest))
+    }
+
+    fn write_hot(&mut self, id: ObjId) -> Result<(), WriteError> {
+        let at = self.plan.offset[id as usize];
+        let heap = self.heap;
+        let tag = self.tag_of(id);
+        self.start(at, tag);
+        match &heap.objs[id as usize] {
+            Obj::Cons(car, cdr) => {
+                self.lisp(at, *car);
+                self.lisp(at + 8, *cdr);
+            }
+            Obj::Str(s) => {
+                self.put(at + ol::string::CHARS, s.chars() as u64);
+                let size_byte = if s.multibyte {
+                    s.bytes.len() as u64
+                } else {
+                    u64::MAX
+                };
+                self.put(at + ol::string::BYTES, size_byte);
+                self.dump_ptr(at + ol::string::DATA, self.plan.data[id as usize]);
+            }
+            Obj::Symbol {
+                name,
+                cells,
+                interned,
+            } => {
+                let flags = if *interned { ol::symbol::INTERNED } else { 0 };
+                self.write_symbol(at, *name, cells, flags);
+            }
+            Obj::Vector(slots) => {
+                self.put(at, slots.len() as u64);
+                self.write_slots(at + 8, slots);
+            }
+            Obj::Slots(kind, slots) => {
+                let (pvec, what) = match kind {
+                    SlotsKind::Record => (self.pvecs.record, "record"),
+                    SlotsKind::ByteCode => (self.pvecs.compiled, "byte-code object"),
+                    SlotsKind::CharTable => (self.pvecs.char_table, "char-table"),
+                };
+                let header = self.pseudo(pvec, what, slots.len(), 0)?;
+                self.put(at, header);
+                self.write_slots(at + 8, slots);
+            }
+            Obj::SubCharTable {
+                depth,
+                min_char,
+                slots,
+            } => {
+                let header =
+                    self.pseudo(self.pvecs.sub_char_table, "sub-char-table", slots.len(), 1)?;
+                self.put(at, header);
+                self.put(
+                    at + 8,
+                    u64::from(*depth as u32) | (u64::from(*min_char as u32) << 32),
+                );
+                self.write_slots(at + 16, slots);
+            }
+            Obj::Bignum(n) => {
+                let header = pseudo_header(self.pvecs.bignum, 0, 2);
+                self.put(at, header);
+                let limbs = limbs(n).len() as i64;
+                let nlimbs = if n.sign() == num_bigint::Sign::Minus {
+                    -limbs
+                } else {
+                    limbs
+                };
+                let data = self.plan.data[id as usize];
+                self.reloc(at, RelocKind::Bignum);
+                match self.bases {
+                    // Pre-relocated: the loaded form, a GMP mpz.
+                    Some((dump, _)) => {
+                        let (alloc, size) = (nlimbs.unsigned_abs() as u32, nlimbs as i32 as u32);
+                        self.put(at + 8, u64::from(alloc) | (u64::from(size) << 32));
+                        self.put(at + 16, dump + data);
+                    }
+                    None => {
+                        self.put(
+                            at + 8,
+                            (data as u32 as u64) | ((nlimbs as i32 as u32 as u64) << 32),
+                        );
+                    }
+                }
+            }
+            Obj::HashTable {
+                test,
+                weakness,
+                purecopy,
+                count,
+                key_and_value,
+            } => {
+                use ol::hash_table as h;
+                let header = pseudo_header(
+                    self.pvecs.hash_table,
+                    h::LISP_SLOTS,
+                    h::SIZE / 8 - 1 - h::LISP_SLOTS,
+                );
+                self.put(at, header);
+                // Frozen: no buckets; `index` holds the bucket count to rebuild.
+                self.lisp(at + h::WEAK, *weakness);
+                self.lisp(at + h::HASH, Word::NIL);
+                self.lisp(at + h::NEXT, Word::NIL);
+                self.lisp(at + h::INDEX, Word::Fixnum((*count as i64).max(1)));
+                self.put(at + h::COUNT, *count);
+                self.put(at + h::NEXT_FREE, u64::MAX);
+                self.put(
+                    at + h::PURECOPY,
+                    u64::from(*purecopy) | (0.8125f32.to_bits() as u64) << 32,
+                );
+                self.put(at + h::REHASH_SIZE, u64::from(1.5f32.to_bits()));
+                self.lisp(at + h::KEY_AND_VALUE, Word::Obj(*key_and_value));
+                self.lisp(at + h::TEST_NAME, *test);
+                self.lisp(at + h::USER_HASH, Word::NIL);
+                self.lisp(at + h::USER_CMP, Word::NIL);
+                let test_name = heap.value(*test);
+                let function = match test_name.as_symbol() {
+                    Some("equal") => "equal",
+                    _ => "eq",
+                };
+                let j = image::subr_index(function).expect("built-in test function");
+                let function = image::functions() + 8 * j as u64;
+                self.emacs_ptr(at + h::CMPFN, function);
+                self.emacs_ptr(at + h::HASHFN, function);
+            }
+            Obj::Float(_) | Obj::BoolVector { .. } => unreachable!("cold objects"),
+        }
+        Ok(())
+    }
+
+    fn write_discardable(&mut self) {
+        let heap = self.heap;
+        let start = self.plan.discardable_start;
+        for (i, cells) in heap.builtins.iter().enumerate() {
+            let at = start + image::SYMBOL_SIZE * i as u64;
+            let nowrite = if i < 2 { ol::symbol::NOWRITE } else { 0 };
+            self.write_symbol(
+                at,
+                heap.builtin_names[i],
+                cells,
+                ol::symbol::INTERNED | nowrite,
+            );
+        }
+        let subrs = start + image::SYMBOL_SIZE * image::builtin_count() as u64;
+        for (j, (_, min, max)) in image::BUILTIN_SUBRS.iter().enumerate() {
+            let at = subrs + image::SUBR_SIZE * j as u64;
+            // A statically allocated subr's header carries only PVEC_SUBR.
+            self.put(
+                at,
+                crate::lisp::VectorHeader::bare_pseudovector(self.pvecs.subr).0,
+            );
+            self.emacs_ptr(at + ol::subr::FUNCTION, image::functions() + 8 * j as u64);
+            let arity = u64::from(*min as u16) | (u64::from(*max as u16) << 16);
+            self.put(at + ol::subr::MIN_ARGS, arity);
+            self.emacs_ptr(at + ol::subr::NAME, image::name_offset(j));
+            self.put(at + ol::subr::INTSPEC, 0);
+            self.put(at + ol::subr::DOC, fixnum(0));
+        }
+    }
+
+    fn write_cold(&mut self, item: Cold) {
+        let heap = self.heap;
+        match item {
+            Cold::StringData(id) => {
+                if let Obj::Str(s) = &heap.objs[id as usize] {
+                    self.put_bytes(self.plan.data[id as usize], &s.bytes);
+                }
+            }
+            Cold::BignumLimbs(id) => {
+                if let Obj::Bignum(n) = &heap.objs[id as usize] {
+                    let at = self.plan.data[id as usize];
+                    for (i, limb) in limbs(n).into_iter().enumerate() {
+                        self.put(at + 8 * i as u64, limb);
+                    }
+                }
+            }
+            Cold::Object(id) => {
+                let at = self.plan.offset[id as usize];
+                match &heap.objs[id as usize] {
+                    Obj::Float(x) => {
+                        self.start(at, LispType::Float);
+                        self.put(at, x.to_bits());
+                    }
+                    Obj::BoolVector { len, bytes } => {
+                        self.start(at, LispType::Vectorlike);
+                        self.put(at, pseudo_header(self.pvecs.bool_vector, 0, 0));
+                        self.put(at + 8, *len);
+                        self.put_bytes(at + 16, bytes);
+                    }
+                    _ => unreachable!("cold objects are floats and bool-vectors"),
+                }
+            }
+        }
+    }
+
+    /// The emacs relocations: the runtime's variables and the copies of the
+    /// built-in symbols and subrs.
+    fn emacs_relocs(&self, roots: Roots) -> Vec<[u8; 16]> {
+        let plan = self.plan;
+        let entry = |kind: u32, length: i64, emacs_offset: u64, value: u64| {
+            let mut e = [0u8; 16];
+            let packed = (kind & 7) | ((length as u32) << 3);
+            e[0..4].copy_from_slice(&packed.to_le_bytes());
+            e[4..8].copy_from_slice(&(emacs_offset as u32).to_le_bytes());
+            e[8..16].copy_from_slice(&value.to_le_bytes());
+            e
+        };
+        let lisp_root = |word: Word| match word {
+            Word::Obj(id) => {
+                let tag = self.tag_of(id);
+                entry(4, tag.tag().into(), 0, plan.offset[id as usize])
+            }
+            Word::Builtin(i) => entry(1, 8, 0, image::SYMBOL_SIZE * u64::from(i)),
+            Word::Fixnum(n) => entry(1, 8, 0, fixnum(n)),
+            Word::Subr(j) => entry(5, 5, 0, image::subr_offset(j.into())),
+        };
+        let at = |mut e: [u8; 16], offset: u64| {
+            e[4..8].copy_from_slice(&(offset as u32).to_le_bytes());
+            e
+        };
+        let dumped_symbols = self.heap.interned.len() as u64;
+        let mut relocs = vec![
+            entry(1, 8, var::PURIFY_FLAG, 0),
+            at(lisp_root(roots.root), var::DUMP_ROOT),
+            at(lisp_root(roots.obarray), var::OBARRAY),
+            entry(
+                2,
+                0,
+                var::HOT_START,
+                self.layout.header_size().next_multiple_of(8),
+            ),
+            entry(3, 0, var::LISPSYM_PTR, image::LISPSYM),
+            entry(5, 5, var::FIRST_SUBR, image::subr_offset(0)),
+            entry(1, 4, var::DUMPED_SYMBOLS, dumped_symbols),
+            entry(1, 1, var::DUMPED, 1),
+        ];
+        if let Some(base) = self.options.preferred_base {
+            relocs.push(entry(1, 8, var::PREFERRED_BASE, base));
+        }
+        // Built-in symbols then subrs: contiguous on both sides, one copy.
+        let copy_len = plan.discardable_end - plan.discardable_start;
+        relocs.push(entry(
+            0,
+            copy_len as i64,
+            image::LISPSYM,
+            plan.discardable_start,
+        ));
+        relocs
+    }
+
+    fn finish(mut self) -> Result<(Vec<u8>, DumpStats), WriteError> {
+        let plan = self.plan;
+        let roots = self.heap.roots().expect("sealed by write_dump");
+        let emacs = self.emacs_relocs(roots);
+        self.relocs.sort_by_key(|r| r.0);
+        self.starts.sort_by_key(|s| s.0);
+        let layout = self.layout;
+        let pack = |offset: u64, type_bits: u8| -> Result<u32, WriteError> {
+            if offset >= RELOC_LIMIT {
+                return Err(WriteError::RelocOutOfRange(offset));
+            }
+            Ok((offset >> 2) as u32 | (u32::from(type_bits) << 27))
+        };
+        let mut reloc_words = Vec::with_capacity(self.relocs.len());
+        for (offset, kind) in &self.relocs {
+            let t = kind.to_type(layout).expect("no native-comp relocations");
+            reloc_words.push(pack(*offset, t)?);
+        }
+        let mut start_words = Vec::with_capacity(self.starts.len());
+        for (offset, tag) in &self.starts {
+            start_words.push(pack(*offset, tag.tag())?);
+        }
+        let mut cursor = plan.cold_end.next_multiple_of(TABLE_ALIGNMENT);
+        let mut locators = Vec::new();
+        let phases = layout.phase_count();
+        for phase in 0..phases {
+            // Everything is EARLY; LATE and VERY_LATE (native code) are empty.
+            let count = if phase == 0 { reloc_words.len() } else { 0 };
+            locators.push((cursor, count as u64));
+            cursor = (cursor + 4 * count as u64).next_multiple_of(TABLE_ALIGNMENT);
+        }
+        let object_starts = (cursor, start_words.len() as u64);
+        cursor = (cursor + 4 * start_words.len() as u64).next_multiple_of(TABLE_ALIGNMENT);
+        let emacs_relocs = (cursor, emacs.len() as u64);
+        let total = cursor + 16 * emacs.len() as u64;
+        if total > i32::MAX as u64 {
+            return Err(WriteError::TooLarge(total));
+        }
+        self.buf.resize(total as usize, 0);
+        let mut at = locators[0].0;
+        for w in &reloc_words {
+            self.put_bytes(at, &w.to_le_bytes());
+            at += 4;
+        }
+        let mut at = object_starts.0;
+        for w in &start_words {
+            self.put_bytes(at, &w.to_le_bytes());
+            at += 4;
+        }
+        for (i, e) in emacs.iter().enumerate() {
+            self.put_bytes(emacs_relocs.0 + 16 * i as u64, e);
+        }
+        // The header.
+        self.put_bytes(0, &MAGIC);
+        self.put_bytes(16, &self.options.fingerprint);
+        let mut field = 48;
+        let mut put32 = |w: &mut Writer, v: u64| {
+            w.put_bytes(field, &(v as u32).to_le_bytes());
+            field += 4;
+        };
+        for (offset, count) in locators
+            .iter()
+            .copied()
+            .chain([object_starts, emacs_relocs])
+        {
+            put32(&mut self, offset);
+            put32(&mut self, count);
+        }
+        put32(&mut self, plan.discardable_start);
+        put32(&mut self, plan.cold_start);
+        if let Some(list) = plan.hash_list {
+            put32(&mut self, list);
+        }
+        let stats = DumpStats {
+            hot: plan.discardable_start - layout.header_size(),
+            discardable: plan.discardable_end - plan.discardable_start,
+            cold: total - plan.cold_start,
+            objects: start_words.len() as u64,
+            dump_relocs: reloc_words.len() as u64,
+            emacs_relocs: emacs.len() as u64,
+        };
+        Ok((self.buf, stats))
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory
+/// and a rename, so a failure never leaves a partial dump.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temp = dir.join(format!(".{name}.{}.partial", std::process::id()));
+    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
