@@ -28,8 +28,10 @@ pub mod lisp;
 pub mod locate;
 pub mod pvec;
 pub mod stats;
+pub mod structural;
 pub mod summary;
 pub mod symbol;
+pub mod symdiff;
 pub mod tables;
 
 pub use dump::{Dump, DumpFile, Regions, Span};
