@@ -26,7 +26,7 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show the header, regions, tables and object counts of a dump')
-            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations, with deltas')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations with deltas, then symbols added, removed and changed, by content rather than offset')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count and bytes per type and region, page relocation density, and what each object and symbol retains')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -41,8 +41,11 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
         'pdmp;diff' {
             [CompletionResult]::new('--fail-on-growth', '--fail-on-growth', [CompletionResultType]::ParameterName, 'Exit 1 only if the file grew by more than this many percent')
             [CompletionResult]::new('--max-growth', '--max-growth', [CompletionResultType]::ParameterName, 'Exit 1 only if the file grew by more than this many bytes')
+            [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Entries in the retained-size ranking and in the symbol lists shown')
+            [CompletionResult]::new('--strings', '--strings', [CompletionResultType]::ParameterName, 'Most string text diffs to show')
+            [CompletionResult]::new('--emacs', '--emacs', [CompletionResultType]::ParameterName, 'An Emacs executable that wrote one of the dumps (for built-in symbol names); give it twice for two executables')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document instead of tables')
-            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Show unchanged figures too')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Show unchanged figures and every added, removed and changed symbol')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -65,7 +68,7 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
         }
         'pdmp;help' {
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show the header, regions, tables and object counts of a dump')
-            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations, with deltas')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations with deltas, then symbols added, removed and changed, by content rather than offset')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count and bytes per type and region, page relocation density, and what each object and symbol retains')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers; hidden from --help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')

@@ -67,7 +67,7 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__diff)
-            opts="-h --json --all --fail-on-growth --max-growth --help"
+            opts="-h --json --all --fail-on-growth --max-growth --top --strings --emacs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -78,6 +78,18 @@ _pdmp() {
                     return 0
                     ;;
                 --max-growth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --strings)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --emacs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

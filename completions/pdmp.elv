@@ -23,7 +23,7 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand info 'Show the header, regions, tables and object counts of a dump'
-            cand diff 'Compare two dumps: header, regions, objects and relocations, with deltas'
+            cand diff 'Compare two dumps: header, regions, objects and relocations with deltas, then symbols added, removed and changed, by content rather than offset'
             cand stats 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -36,8 +36,11 @@ set edit:completion:arg-completer[pdmp] = {|@words|
         &'pdmp;diff'= {
             cand --fail-on-growth 'Exit 1 only if the file grew by more than this many percent'
             cand --max-growth 'Exit 1 only if the file grew by more than this many bytes'
+            cand --top 'Entries in the retained-size ranking and in the symbol lists shown'
+            cand --strings 'Most string text diffs to show'
+            cand --emacs 'An Emacs executable that wrote one of the dumps (for built-in symbol names); give it twice for two executables'
             cand --json 'Print one JSON document instead of tables'
-            cand --all 'Show unchanged figures too'
+            cand --all 'Show unchanged figures and every added, removed and changed symbol'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -57,7 +60,7 @@ set edit:completion:arg-completer[pdmp] = {|@words|
         }
         &'pdmp;help'= {
             cand info 'Show the header, regions, tables and object counts of a dump'
-            cand diff 'Compare two dumps: header, regions, objects and relocations, with deltas'
+            cand diff 'Compare two dumps: header, regions, objects and relocations with deltas, then symbols added, removed and changed, by content rather than offset'
             cand stats 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
             cand generate 'Write shell completions and man pages (for packagers; hidden from --help)'
             cand help 'Print this message or the help of the given subcommand(s)'
