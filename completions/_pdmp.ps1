@@ -29,7 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show the header, regions, tables and object counts of a dump')
-            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations, with deltas')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations with deltas, then symbols added, removed and changed, by content rather than offset')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that a dump is sound and, optionally, that it pairs with an executable')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count and bytes per type and region, page relocation density, and what each object and symbol retains')
             [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it')
@@ -54,9 +54,12 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
         'pdmp;diff' {
             [CompletionResult]::new('--fail-on-growth', '--fail-on-growth', [CompletionResultType]::ParameterName, 'Exit 1 only if the file grew by more than this many percent')
             [CompletionResult]::new('--max-growth', '--max-growth', [CompletionResultType]::ParameterName, 'Exit 1 only if the file grew by more than this many bytes')
+            [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Entries in the retained-size ranking and in the symbol lists shown')
+            [CompletionResult]::new('--strings', '--strings', [CompletionResultType]::ParameterName, 'Most string text diffs to show')
+            [CompletionResult]::new('--emacs', '--emacs', [CompletionResultType]::ParameterName, 'An Emacs executable that wrote one of the dumps (for built-in symbol names); give it twice for two executables')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document instead of tables')
-            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Show unchanged figures too')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Show unchanged figures and every added, removed and changed symbol')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no notes on stderr (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no notes on stderr (errors are still printed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -182,7 +185,7 @@ Register-ArgumentCompleter -Native -CommandName 'pdmp' -ScriptBlock {
         }
         'pdmp;help' {
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show the header, regions, tables and object counts of a dump')
-            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations, with deltas')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two dumps: header, regions, objects and relocations with deltas, then symbols added, removed and changed, by content rather than offset')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that a dump is sound and, optionally, that it pairs with an executable')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count and bytes per type and region, page relocation density, and what each object and symbol retains')
             [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it')

@@ -165,7 +165,7 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__diff)
-            opts="-q -h --json --all --fail-on-growth --max-growth --color --quiet --help"
+            opts="-q -h --json --all --fail-on-growth --max-growth --top --strings --emacs --color --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -176,6 +176,18 @@ _pdmp() {
                     return 0
                     ;;
                 --max-growth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --strings)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --emacs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

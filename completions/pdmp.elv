@@ -26,7 +26,7 @@ set edit:completion:arg-completer[pdmp] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand info 'Show the header, regions, tables and object counts of a dump'
-            cand diff 'Compare two dumps: header, regions, objects and relocations, with deltas'
+            cand diff 'Compare two dumps: header, regions, objects and relocations with deltas, then symbols added, removed and changed, by content rather than offset'
             cand verify 'Check that a dump is sound and, optionally, that it pairs with an executable'
             cand stats 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
             cand relocate 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it'
@@ -49,9 +49,12 @@ set edit:completion:arg-completer[pdmp] = {|@words|
         &'pdmp;diff'= {
             cand --fail-on-growth 'Exit 1 only if the file grew by more than this many percent'
             cand --max-growth 'Exit 1 only if the file grew by more than this many bytes'
+            cand --top 'Entries in the retained-size ranking and in the symbol lists shown'
+            cand --strings 'Most string text diffs to show'
+            cand --emacs 'An Emacs executable that wrote one of the dumps (for built-in symbol names); give it twice for two executables'
             cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
             cand --json 'Print one JSON document instead of tables'
-            cand --all 'Show unchanged figures too'
+            cand --all 'Show unchanged figures and every added, removed and changed symbol'
             cand -q 'Print no notes on stderr (errors are still printed)'
             cand --quiet 'Print no notes on stderr (errors are still printed)'
             cand -h 'Print help (see more with ''--help'')'
@@ -167,7 +170,7 @@ set edit:completion:arg-completer[pdmp] = {|@words|
         }
         &'pdmp;help'= {
             cand info 'Show the header, regions, tables and object counts of a dump'
-            cand diff 'Compare two dumps: header, regions, objects and relocations, with deltas'
+            cand diff 'Compare two dumps: header, regions, objects and relocations with deltas, then symbols added, removed and changed, by content rather than offset'
             cand verify 'Check that a dump is sound and, optionally, that it pairs with an executable'
             cand stats 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
             cand relocate 'Apply a dump''s relocations for given addresses, as Emacs does when it loads it'

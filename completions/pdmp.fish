@@ -31,7 +31,7 @@ complete -c pdmp -n "__fish_pdmp_needs_command" -s q -l quiet -d 'Print no notes
 complete -c pdmp -n "__fish_pdmp_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdmp -n "__fish_pdmp_needs_command" -s V -l version -d 'Print version'
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "info" -d 'Show the header, regions, tables and object counts of a dump'
-complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "diff" -d 'Compare two dumps: header, regions, objects and relocations, with deltas'
+complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "diff" -d 'Compare two dumps: header, regions, objects and relocations with deltas, then symbols added, removed and changed, by content rather than offset'
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "verify" -d 'Check that a dump is sound and, optionally, that it pairs with an executable'
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "stats" -d 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
 complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "relocate" -d 'Apply a dump\'s relocations for given addresses, as Emacs does when it loads it'
@@ -50,11 +50,14 @@ complete -c pdmp -n "__fish_pdmp_using_subcommand info" -s q -l quiet -d 'Print 
 complete -c pdmp -n "__fish_pdmp_using_subcommand info" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l fail-on-growth -d 'Exit 1 only if the file grew by more than this many percent' -r
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l max-growth -d 'Exit 1 only if the file grew by more than this many bytes' -r
+complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l top -d 'Entries in the retained-size ranking and in the symbol lists shown' -r
+complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l strings -d 'Most string text diffs to show' -r
+complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l emacs -d 'An Emacs executable that wrote one of the dumps (for built-in symbol names); give it twice for two executables' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
 always\t''
 never\t''"
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l json -d 'Print one JSON document instead of tables'
-complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l all -d 'Show unchanged figures too'
+complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l all -d 'Show unchanged figures and every added, removed and changed symbol'
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -l exe -d 'Check that the dump\'s fingerprint occurs in this executable, and look for the native-comp files next to it' -r -F
@@ -143,7 +146,7 @@ never\t''"
 complete -c pdmp -n "__fish_pdmp_using_subcommand generate" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate embed extract compress decompress dump generate help" -f -a "info" -d 'Show the header, regions, tables and object counts of a dump'
-complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate embed extract compress decompress dump generate help" -f -a "diff" -d 'Compare two dumps: header, regions, objects and relocations, with deltas'
+complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate embed extract compress decompress dump generate help" -f -a "diff" -d 'Compare two dumps: header, regions, objects and relocations with deltas, then symbols added, removed and changed, by content rather than offset'
 complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate embed extract compress decompress dump generate help" -f -a "verify" -d 'Check that a dump is sound and, optionally, that it pairs with an executable'
 complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate embed extract compress decompress dump generate help" -f -a "stats" -d 'Count and bytes per type and region, page relocation density, and what each object and symbol retains'
 complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate embed extract compress decompress dump generate help" -f -a "relocate" -d 'Apply a dump\'s relocations for given addresses, as Emacs does when it loads it'

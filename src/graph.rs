@@ -197,6 +197,11 @@ impl Graph {
         (&self.edge_start, &self.edge_target)
     }
 
+    /// Offsets of the relocated words, parallel to the targets of [`Graph::csr`].
+    pub fn csr_sites(&self) -> &[u32] {
+        &self.edge_site
+    }
+
     /// The node whose extent contains `offset`.
     pub fn containing(&self, offset: u64) -> Option<u32> {
         let i = self.index.last_at_or_before(offset)?;

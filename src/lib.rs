@@ -1,18 +1,24 @@
 //! pdmp: read, check and build portable heap dumps in the format of GNU
 //! Emacs's portable dumper (`emacs.pdmp`).
 //!
-//! The layers follow the file: [`header`] parses and checks the header,
-//! [`tables`] gives zero-copy typed views of the relocation and object-start
-//! tables, [`dump`] ties them to the bytes with bounds-checked access, and
-//! [`summary`] is the overview `pdmp info` prints. [`pvec`] knows the
-//! vectorlike numbering of each Emacs version; [`locate`] finds the dump an
-//! installed Emacs loads. [`relocate`] applies relocations offline for
-//! chosen addresses and [`exe`] recovers those addresses from the executable.
-//! installed Emacs loads; [`embed`] puts a dump inside an executable and
-//! finds it there.
-//! installed Emacs loads. [`transform`] and [`container`] compress a dump
-//! using its own relocation tables; [`container::Source`] opens a raw or
-//! compressed dump alike.
+//! The format layers follow the file: [`header`] parses and checks the
+//! header, [`tables`] gives zero-copy typed views of the relocation and
+//! object-start tables, [`dump`] ties them to the bytes with bounds-checked
+//! access; [`lisp`] and [`pvec`] name what the tables point at.
+//!
+//! On top of them, one module per job: [`summary`] (what `pdmp info`
+//! prints), [`verify`] (the format's invariants), [`graph`], [`dominators`],
+//! [`symbol`] and [`stats`] (where the bytes go), [`structural`], [`symdiff`]
+//! and [`diff`] (comparing dumps by content), [`relocate`] and [`exe`]
+//! (the loader's arithmetic, offline), [`pairing`], [`native`] and
+//! [`locate`] (a dump and its executable), [`embed`] (a dump inside an
+//! executable), [`transform`] and [`container`] (compression using the
+//! dump's own pointer map; [`container::Source`] opens a raw dump, a
+//! container or an executable carrying a dump alike).
+//!
+//! The reference dumper and runtime: [`reader`] and [`value`] (Emacs Lisp
+//! read syntax), [`heap`], [`objlayout`], [`image`] and [`writer`] (writing
+//! dumps), [`loader`] (loading them back).
 //!
 //! ```no_run
 //! let file = pdmp::DumpFile::open("emacs.pdmp".as_ref())?;
@@ -33,26 +39,28 @@ pub mod exe;
 pub mod executable;
 pub mod graph;
 pub mod header;
+pub mod heap;
+pub mod image;
 pub mod lisp;
+pub mod loader;
 pub mod locate;
 pub mod native;
+pub mod objlayout;
 pub mod pairing;
 pub mod pvec;
+pub mod reader;
 pub mod relocate;
 pub mod stats;
+pub mod structural;
 pub mod summary;
 pub mod symbol;
+pub mod symdiff;
 pub mod tables;
 pub mod transform;
+pub mod value;
 pub mod verify;
+pub mod writer;
 
 pub use dump::{Dump, DumpFile, Regions, Span};
 pub use error::{Error, Result};
 pub use header::{Header, Layout, Phase};
-pub mod heap;
-pub mod image;
-pub mod loader;
-pub mod objlayout;
-pub mod reader;
-pub mod value;
-pub mod writer;
