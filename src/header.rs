@@ -76,7 +76,9 @@ impl Layout {
         }
     }
 
-    fn field_offsets(self) -> FieldOffsets {
+    /// Where each header field lies in this layout (for messages that name
+    /// a field's byte offset).
+    pub fn field_offsets(self) -> FieldOffsets {
         match self {
             Layout::Emacs27 => FieldOffsets {
                 dump_relocs: [48, 0, 0],
@@ -98,13 +100,17 @@ impl Layout {
     }
 }
 
-struct FieldOffsets {
-    dump_relocs: [u64; 3],
-    object_starts: u64,
-    emacs_relocs: u64,
-    discardable_start: u64,
-    cold_start: u64,
-    hash_list: Option<u64>,
+/// Byte offsets of the header fields of one layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldOffsets {
+    /// One table locator per phase; unused entries are 0.
+    pub dump_relocs: [u64; 3],
+    pub object_starts: u64,
+    pub emacs_relocs: u64,
+    pub discardable_start: u64,
+    pub cold_start: u64,
+    /// `None` in Emacs 27, which has no hash list.
+    pub hash_list: Option<u64>,
 }
 
 /// When a dump relocation table is applied by the loader.

@@ -386,6 +386,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
 
     fn geometry(&self, checks: &mut [Check]) {
         let h = &self.header;
+        let fields = h.layout.field_offsets();
         let trailing = h.trailing_bytes;
         check(checks, "tables_end_at_eof").expect(trailing == 0, h.tables_end(), || {
             format!(
@@ -412,16 +413,20 @@ impl<'d, 'a> Verifier<'d, 'a> {
             .filter(|&source| source < h.cold_start)
             .min();
         if let Some(first) = first_copy {
-            check(checks, "discardable_start").expect(first == h.discardable_start, 88, || {
-                format!(
-                    "discardable_start is {}, but the first copied image starts at {first}",
-                    h.discardable_start
-                )
-            });
+            check(checks, "discardable_start").expect(
+                first == h.discardable_start,
+                fields.discardable_start,
+                || {
+                    format!(
+                        "discardable_start is {}, but the first copied image starts at {first}",
+                        h.discardable_start
+                    )
+                },
+            );
         }
         let align = h.layout.cold_alignment();
         let expected = used_end.next_multiple_of(align);
-        check(checks, "cold_start_rounding").expect(h.cold_start == expected, 92, || {
+        check(checks, "cold_start_rounding").expect(h.cold_start == expected, fields.cold_start, || {
             format!(
                 "cold_start is {}, but the copied images end at {used_end}, which rounds up to {expected}",
                 h.cold_start
