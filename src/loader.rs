@@ -215,21 +215,6 @@ fn read_part(file: &File, dump_base: u64, start: u64, end: u64) -> Result<(), St
         .map_err(|e| format!("cannot read bytes {start}..{end}: {e}"))
 }
 
-/// The index of the first relocation at or after byte `offset` (the table
-/// is sorted by offset; an unsorted one is caught by [`apply`]).
-fn partition(relocs: &DumpRelocTable<'_>, offset: u64) -> usize {
-    let (mut lo, mut hi) = (0, relocs.len());
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if relocs.get(mid).is_some_and(|r| r.offset < offset) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
-}
-
 /// Applies `relocs` to the dump at `base`: each adds `add[type]` to its
 /// word, bignums move their limb pointer (and a fresh dump's
 /// `{int32 data_location, int32 nlimbs}` becomes an mpz `{alloc, size,
@@ -573,9 +558,10 @@ impl LoadedHeap {
         let add = (!at_preferred).then(|| self.addends(header.layout, delta));
         let cold = header.cold_start;
         // The halves: bytes are read split at a huge page, relocations split
-        // by entry, each thread's sites in its own byte range.
+        // by entry, each thread's sites in its own byte range (in a sorted
+        // table, the first half's lie before the second's first site).
         let read_mid = (cold / 2).next_multiple_of(HUGE_PAGE).min(cold);
-        let k = partition(&relocs, cold / 2);
+        let k = relocs.len() / 2;
         let reloc_mid = relocs.get(k).map_or(cold, |r| r.offset.min(cold));
         let parts = [
             (0..read_mid, 0..reloc_mid, 0..k),
