@@ -43,7 +43,7 @@ struct Cli {
     /// Print the value of this symbol (repeatable).
     #[arg(long = "print", value_name = "SYMBOL")]
     symbols: Vec<String>,
-    /// Read the file into memory instead of mapping it.
+    /// Read the dump into memory instead of mapping it.
     #[arg(long)]
     no_mmap: bool,
     /// Load this many independent heaps from the dump in parallel threads.
@@ -82,6 +82,13 @@ struct Printed {
 }
 
 fn main() -> ExitCode {
+    // End quietly when the reader of our output goes away
+    // (`pdmp-runtime | head`) instead of panicking on the write.
+    // SAFETY: restoring the default disposition of one signal at start-up,
+    // before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     if cli.fingerprint {
         println!("{}", pdmp::header::hex(&fingerprint()));
