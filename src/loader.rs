@@ -4,26 +4,30 @@
 //! One reservation per heap holds the runtime image (`emacs_basis`) and,
 //! 64 KiB further, the dump (`dump_base`). The dump is mapped privately in
 //! three parts (hot, discardable, cold; every boundary 64 KiB aligned, so it
-//! works with 4, 16 and 64 KiB pages) or read into memory (`--no-mmap`).
+//! works with 4, 16 and 64 KiB pages) or read into memory (`--no-mmap`),
+//! from a dump file or from the byte range of an executable that carries
+//! its dump ([`crate::origin`]).
 //! The loader checks magic and fingerprint, applies the dump relocations
 //! and the emacs relocations, drops the discardable pages and rebuilds the
 //! hash tables. A dump pre-relocated for a preferred base that is mapped at
 //! that base needs no dump relocation at all. Each [`LoadedHeap`] is
 //! independent, so several can load one dump in parallel threads.
 
+use crate::dump::Span;
 use crate::header::Phase;
 use crate::header::{Header, Layout, FAILED_DUMP_MARKER, FINGERPRINT_LEN, MAGIC};
 use crate::heap::obarray_bucket;
 use crate::image::{self, var};
 use crate::lisp::{LispType, VectorHeader};
 use crate::objlayout::{self as ol, Pvecs};
+use crate::origin::DumpSource;
 use crate::pvec::PvecNumbering;
 use crate::tables::{DumpReloc, DumpRelocTable, EmacsReloc, EmacsRelocValue, RelocKind, Table};
 use crate::value::{HashTableValue, LispString, Value};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Read as _;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt as _;
 use std::path::Path;
 
 /// Why a dump could not be loaded; messages follow Emacs's.
@@ -74,6 +78,8 @@ impl Default for LoadOptions {
 /// What the load did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct LoadReport {
+    /// The dump was mapped (false: read, by request or because an embedded
+    /// dump's offset is not a multiple of the page size).
     pub mmap: bool,
     /// Address of the dump in memory.
     pub dump_base: u64,
@@ -185,11 +191,12 @@ fn reserve(len: usize, at: Option<u64>) -> Option<*mut u8> {
     Some(start as *mut u8)
 }
 
-/// Maps the file privately over `dump_base` in three parts: hot,
-/// discardable and cold, each starting 64 KiB aligned.
+/// Maps the dump at `offset` of the file privately over `dump_base` in
+/// three parts: hot, discardable and cold, each starting 64 KiB aligned.
 fn map_file(
     file: &File,
     name: &str,
+    offset: u64,
     dump_base: u64,
     size: u64,
     h: &Header,
@@ -207,7 +214,7 @@ fn map_file(
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_FIXED,
                 file.as_raw_fd(),
-                start as libc::off_t,
+                (offset + start) as libc::off_t,
             )
         };
         if p == libc::MAP_FAILED {
@@ -221,6 +228,13 @@ fn map_file(
         }
     }
     Ok(())
+}
+
+/// The system's page size (mapping offsets are multiples of it).
+fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(size).unwrap_or(4096).max(1)
 }
 
 /// Checks magic and fingerprint in the first 48 bytes.
@@ -264,20 +278,37 @@ fn preferred_base(dump: &crate::Dump<'_>) -> Option<u64> {
 }
 
 impl LoadedHeap {
-    /// Loads the dump at `path`.
+    /// Loads the dump file at `path`.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<LoadedHeap, LoadError> {
-        let name = path.display().to_string();
-        let mut file = File::open(path).map_err(|source| LoadError::NotFound {
+        Self::load_from(&DumpSource::file(path), options)
+    }
+
+    /// Loads the dump `source`: a whole file, or a byte range of one (the
+    /// dump an executable carries). The range is mapped in place when its
+    /// offset is a multiple of the page size, else read.
+    pub fn load_from(source: &DumpSource, options: &LoadOptions) -> Result<LoadedHeap, LoadError> {
+        let name = source.describe();
+        let file = File::open(&source.path).map_err(|source| LoadError::NotFound {
             path: name.clone(),
             source,
         })?;
-        let size = file
+        let file_size = file
             .metadata()
             .map_err(|e| corrupt(&name, e.to_string()))?
             .len();
+        let Span { offset, size } = source.range.unwrap_or(Span {
+            offset: 0,
+            size: file_size,
+        });
+        if offset.checked_add(size).is_none_or(|end| end > file_size) {
+            return Err(corrupt(
+                &name,
+                format!("bytes {offset}..+{size} lie outside the file ({file_size} bytes)"),
+            ));
+        }
         let mut head = [0u8; 48];
         let got = file
-            .read(&mut head)
+            .read_at(&mut head[..size.min(48) as usize], offset)
             .map_err(|e| corrupt(&name, e.to_string()))?;
         check_identity(&name, &head[..got], &options.fingerprint)?;
         if size > i32::MAX as u64 {
@@ -286,13 +317,19 @@ impl LoadedHeap {
         let area = image::image_area();
         let dump_len = size.next_multiple_of(PAGE);
         let region_len = (area + dump_len) as usize;
+        let mmap = options.mmap && offset.is_multiple_of(page_size());
 
         // With mmap, peek at the tables first: the preferred base decides
         // where the reservation goes.
-        let peeked = if options.mmap {
-            // SAFETY: a read-only private map of the file, dropped below.
-            let peek =
-                unsafe { memmap2::Mmap::map(&file) }.map_err(|e| corrupt(&name, e.to_string()))?;
+        let peeked = if mmap {
+            // SAFETY: a read-only private map of the range, dropped below.
+            let peek = unsafe {
+                memmap2::MmapOptions::new()
+                    .offset(offset)
+                    .len(size as usize)
+                    .map(&file)
+            }
+            .map_err(|e| corrupt(&name, e.to_string()))?;
             let dump = crate::Dump::parse(&peek).map_err(|e| corrupt(&name, e.to_string()))?;
             Some((*dump.header(), preferred_base(&dump)))
         } else {
@@ -312,14 +349,12 @@ impl LoadedHeap {
         };
         let dump_base = ptr as u64 + area;
         match peeked {
-            Some((header, _)) => map_file(&file, &name, dump_base, size, &header)?,
+            Some((header, _)) => map_file(&file, &name, offset, dump_base, size, &header)?,
             None => {
                 // SAFETY: the region is ours and at least `size` bytes long.
                 let buf =
                     unsafe { std::slice::from_raw_parts_mut(dump_base as *mut u8, size as usize) };
-                use std::io::Seek as _;
-                file.seek(std::io::SeekFrom::Start(0))
-                    .and_then(|_| file.read_exact(buf))
+                file.read_exact_at(buf, offset)
                     .map_err(|e| corrupt(&name, format!("cannot read: {e}")))?;
             }
         }
@@ -361,7 +396,7 @@ impl LoadedHeap {
             numbering,
             tables: HashMap::new(),
             report: LoadReport {
-                mmap: options.mmap,
+                mmap,
                 dump_base,
                 preferred_base: preferred,
                 dump_relocs_applied: 0,
