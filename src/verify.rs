@@ -419,8 +419,9 @@ impl<'d, 'a> Verifier<'d, 'a> {
         let mut checks = fresh_checks();
         self.geometry(&mut checks);
         let sorted = self.object_starts(&mut checks);
-        // Two independent halves: the relocation tables, and the objects
-        // with the heap words. A second thread pays only on big dumps.
+        // Two independent halves of similar cost: the relocation tables with
+        // the placeholder scan, and the objects with their Lisp slots. A
+        // second thread pays only on big dumps.
         let entries = self.dump.object_starts().len()
             + self.dump.dump_relocs().map(|(_, t)| t.len()).sum::<usize>();
         let this = &*self;
@@ -430,10 +431,10 @@ impl<'d, 'a> Verifier<'d, 'a> {
                     let mut mine = fresh_checks();
                     let phases = this.dump_relocs(&mut mine);
                     this.emacs_relocs(&mut mine);
+                    this.placeholders(&mut mine);
                     (mine, phases)
                 });
                 let objects = this.objects(&mut checks, sorted);
-                this.placeholders(&mut checks);
                 this.lisp_slots(&mut checks);
                 let (theirs, phases) = relocs.join().expect("relocation checks do not panic");
                 for (check, other) in checks.iter_mut().zip(theirs) {

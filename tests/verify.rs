@@ -325,7 +325,10 @@ fn reference_dumps_with_bignums_of_every_layout_are_sound() {
         let (code, json) = verify_json(&[dump.as_os_str()]);
         assert_eq!(failed_checks(&json), Vec::<String>::new(), "{layout}");
         assert_eq!(code, 0, "{layout}");
-        assert_eq!(json["layout"], layout.replace("29", "28").replace("30", "28"));
+        assert_eq!(
+            json["layout"],
+            layout.replace("29", "28").replace("30", "28")
+        );
         // 2 bignums in sample.el, 3 more here: each BIGNUM site was examined.
         assert_eq!(check(&json, "bignum_sites")["checked"], 5, "{layout}");
         assert_eq!(check(&json, "bignum_sites")["status"], "pass");
@@ -384,7 +387,10 @@ fn corrupted_reference_dumps_are_rejected_by_the_right_check() {
         let (code, json) = verify_json(&[path.as_os_str()]);
         assert_eq!(code, 1, "{layout}");
         assert_eq!(failed_checks(&json), ["dump_relocs_kinds"], "{layout}");
-        assert_eq!(check(&json, "dump_relocs_kinds")["examples"][0]["offset"], entry);
+        assert_eq!(
+            check(&json, "dump_relocs_kinds")["examples"][0]["offset"],
+            entry
+        );
 
         // An object start whose tag is no heap tag (Lisp_Int0 = 2).
         let file = DumpFile::open(&dump).unwrap();
@@ -401,7 +407,10 @@ fn corrupted_reference_dumps_are_rejected_by_the_right_check() {
             "{layout}: {:?}",
             failed_checks(&json)
         );
-        assert_eq!(check(&json, "object_starts_tags")["examples"][0]["offset"], at);
+        assert_eq!(
+            check(&json, "object_starts_tags")["examples"][0]["offset"],
+            at
+        );
 
         // An emacs relocation of undefined type 7.
         let emacs = file.dump().unwrap().emacs_relocs();
@@ -414,6 +423,9 @@ fn corrupted_reference_dumps_are_rejected_by_the_right_check() {
             "{layout}: {:?}",
             failed_checks(&json)
         );
-        assert_eq!(check(&json, "emacs_relocs_kinds")["examples"][0]["offset"], at);
+        assert_eq!(
+            check(&json, "emacs_relocs_kinds")["examples"][0]["offset"],
+            at
+        );
     }
 }
