@@ -4,7 +4,7 @@
 #   pdmp embed (section)       vs  objcopy --add-section of the same dump
 #   pdmp extract (section, append: + SHA-256 check)  vs  cp of the dump file
 #   pdmp info on the executable vs  pdmp info on the dump file
-# The runtime start-from-embedded figure waits for the reference runtime.
+# The runtime start from an embedded dump: bench/runtime_start.sh.
 # Needs: emacs, hyperfine, objcopy (binutils). Usage: bench/embed.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -9,6 +9,7 @@ cargo build --release --quiet
 DUMP=${1:-$(emacs -Q --batch --eval "(princ (cdr (assq 'dump-file-name (pdumper-stats))))")}
 RUNS=${RUNS:-30}
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Emacs's load time of its dump, as it measures itself (seconds), RUNS times.
 load_ms=$(for _ in $(seq "$RUNS"); do
   emacs -Q --batch --dump-file="$DUMP" --eval '(princ (cdr (assq (quote load-time) (pdumper-stats))))'
@@ -20,8 +21,16 @@ trap 'rm -f "$json"' EXIT
 hyperfine --warmup 3 --runs "$RUNS" -N --export-json "$json" \
   "target/release/pdmp verify $DUMP" >&2
 verify_ms=$(python3 -c "import json,sys; print('%.2f' % (json.load(open(sys.argv[1]))['results'][0]['median']*1000))" "$json")
+cpu=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print('user %.2f ms, system %.2f ms' % (r['user']*1000, r['system']*1000))" "$json")
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 peak_kb=$( { /usr/bin/time -f '%M' target/release/pdmp verify "$DUMP" >/dev/null; } 2>&1 | tail -1)
 echo "dump: $DUMP ($(stat -c %s "$DUMP") bytes)"
-echo "pdmp verify median: ${verify_ms} ms; peak RSS ${peak_kb} KiB"
+echo "pdmp verify median: ${verify_ms} ms ($cpu); peak RSS ${peak_kb} KiB"
 echo "Emacs load-time median: ${load_ms} ms"
 python3 -c "print('ratio verify/load: %.2f (goal <= 0.5)' % ($verify_ms / $load_ms))"
+# Instructions executed (both threads), which the machine's load does not disturb.
+if command -v valgrind >/dev/null; then
+  refs=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/pdmp verify "$DUMP" 2>&1 >/dev/null |
+    sed -n 's/.*refs: *//p')
+  echo "instructions: pdmp verify: $refs"
+fi

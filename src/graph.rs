@@ -424,33 +424,58 @@ impl<'d, 'a> Builder<'d, 'a> {
                 }
             };
             let in_discardable = (header.discardable_start..header.cold_start).contains(&start);
-            let first = self.dump.word_at(start).ok().map(VectorHeader);
-            let is_subr_image = first.is_some_and(|h| {
-                h.0 & PSEUDOVECTOR_FLAG != 0 && h.0 & ARRAY_MARK_FLAG == 0 && h.0 & 0xff_ffff == 0
-            });
-            let mut push = |offset: u64, size: u64, kind: NodeKind, pvec: u8| {
-                nodes.push(Node {
-                    offset: offset as u32,
-                    size: size as u32,
-                    kind,
-                    pvec,
-                    roots: root::COPIED,
-                })
+            let node = |offset: u64, size: u64, kind: NodeKind, pvec: u8| Node {
+                offset: offset as u32,
+                size: size as u32,
+                kind,
+                pvec,
+                roots: root::COPIED,
             };
-            if in_discardable && is_subr_image && len >= 8 {
-                let pvec = first.map_or(NO_PVEC, |h| h.pvec_type());
-                push(start, len, NodeKind::CopiedSubr, pvec);
-            } else if in_discardable && len % SYMBOL_SIZE == 0 {
-                for at in (start..start + len).step_by(SYMBOL_SIZE as usize) {
-                    push(at, SYMBOL_SIZE, NodeKind::CopiedSymbol, NO_PVEC);
-                }
-            } else {
-                push(start, len, NodeKind::CopiedData, NO_PVEC);
+            match in_discardable
+                .then(|| self.copied_images(start, start + len))
+                .flatten()
+            {
+                Some(images) => nodes.extend(
+                    images
+                        .into_iter()
+                        .map(|(at, size, kind, pvec)| node(at, size, kind, pvec)),
+                ),
+                None => nodes.push(node(start, len, NodeKind::CopiedData, NO_PVEC)),
             }
         }
         nodes.sort_unstable_by_key(|n| n.offset);
         nodes.dedup_by_key(|n| n.offset);
         Ok(nodes)
+    }
+
+    /// Splits a copy in the discardable region into the images it holds:
+    /// a subr image runs from its header (a bare PVEC_SUBR pseudovector
+    /// header) to the next one or the end of the copy; anything else is a
+    /// run of symbol images. `None` when the copy is not made of those.
+    fn copied_images(&self, start: u64, end: u64) -> Option<Vec<(u64, u64, NodeKind, u8)>> {
+        let subr_header = |at: u64| {
+            self.dump.word_at(at).ok().map(VectorHeader).filter(|h| {
+                h.0 & PSEUDOVECTOR_FLAG != 0 && h.0 & ARRAY_MARK_FLAG == 0 && h.0 & 0xff_ffff == 0
+            })
+        };
+        let mut images = Vec::new();
+        let mut at = start;
+        while at < end {
+            if let Some(header) = subr_header(at) {
+                let next = (at + 8..end)
+                    .step_by(8)
+                    .find(|&p| subr_header(p).is_some())
+                    .unwrap_or(end);
+                images.push((at, next - at, NodeKind::CopiedSubr, header.pvec_type()));
+                at = next;
+            } else if end - at >= SYMBOL_SIZE {
+                images.push((at, SYMBOL_SIZE, NodeKind::CopiedSymbol, NO_PVEC));
+                at += SYMBOL_SIZE;
+            } else {
+                return None;
+            }
+        }
+        Some(images)
     }
 
     fn build(self) -> Result<Graph> {

@@ -18,7 +18,8 @@
 //!
 //! The reference dumper and runtime: [`reader`] and [`value`] (Emacs Lisp
 //! read syntax), [`heap`], [`objlayout`], [`image`] and [`writer`] (writing
-//! dumps), [`loader`] (loading them back).
+//! dumps), [`loader`] (loading them back), [`origin`] (where a runtime
+//! finds its dump: a file, or its own executable).
 //!
 //! ```no_run
 //! let file = pdmp::DumpFile::open("emacs.pdmp".as_ref())?;
@@ -46,6 +47,7 @@ pub mod loader;
 pub mod locate;
 pub mod native;
 pub mod objlayout;
+pub mod origin;
 pub mod pairing;
 pub mod pvec;
 pub mod reader;

@@ -4,27 +4,31 @@
 //! One reservation per heap holds the runtime image (`emacs_basis`) and,
 //! 64 KiB further, the dump (`dump_base`). The dump is mapped privately in
 //! three parts (hot, discardable, cold; every boundary 64 KiB aligned, so it
-//! works with 4, 16 and 64 KiB pages) or read into memory (`--no-mmap`).
+//! works with 4, 16 and 64 KiB pages) or read into memory (`--no-mmap`),
+//! from a dump file or from the byte range of an executable that carries
+//! its dump ([`crate::origin`]).
 //! The loader checks magic and fingerprint, applies the dump relocations
 //! and the emacs relocations, drops the discardable pages and rebuilds the
 //! hash tables. A dump pre-relocated for a preferred base that is mapped at
 //! that base needs no dump relocation at all. Each [`LoadedHeap`] is
 //! independent, so several can load one dump in parallel threads.
 
+use crate::dump::Span;
 use crate::header::Phase;
 use crate::header::{Header, Layout, FAILED_DUMP_MARKER, FINGERPRINT_LEN, MAGIC};
 use crate::heap::obarray_bucket;
 use crate::image::{self, var};
 use crate::lisp::{LispType, VectorHeader};
 use crate::objlayout::{self as ol, Pvecs};
+use crate::origin::DumpSource;
 use crate::pvec::PvecNumbering;
 use crate::tables::{DumpRelocTable, EmacsReloc, EmacsRelocValue, RelocKind, Table};
 use crate::value::{HashTableValue, LispString, Value};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Read as _;
 use std::ops::Range;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt as _;
 use std::path::Path;
 
 /// Why a dump could not be loaded; messages follow Emacs's.
@@ -75,6 +79,8 @@ impl Default for LoadOptions {
 /// What the load did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct LoadReport {
+    /// The dump was mapped (false: read, by request or because an embedded
+    /// dump's offset is not a multiple of the page size).
     pub mmap: bool,
     /// Hot and discardable bytes were read into memory (always without
     /// mmap; with mmap whenever relocation must write them) rather than
@@ -193,11 +199,16 @@ fn reserve(len: usize, at: Option<u64>, lead: u64) -> Option<*mut u8> {
     Some(start as *mut u8)
 }
 
-/// Reads bytes `start..end` of the file to the same offsets at `dump_base`,
+/// Reads bytes `start..end` of the dump (which begins at `offset` of the
+/// file) to the same offsets at `dump_base`,
 /// into anonymous memory asked to be huge pages and populated in one call
 /// (a page fault per 4 KiB page would cost more than the copy).
-fn read_part(file: &File, dump_base: u64, start: u64, end: u64) -> Result<(), String> {
-    use std::os::unix::fs::FileExt as _;
+fn read_part(
+    (file, offset): (&File, u64),
+    dump_base: u64,
+    start: u64,
+    end: u64,
+) -> Result<(), String> {
     if end <= start {
         return Ok(());
     }
@@ -211,7 +222,7 @@ fn read_part(file: &File, dump_base: u64, start: u64, end: u64) -> Result<(), St
     }
     // SAFETY: the range lies inside our reservation.
     let buf = unsafe { std::slice::from_raw_parts_mut(at as *mut u8, len) };
-    file.read_exact_at(buf, start)
+    file.read_exact_at(buf, offset + start)
         .map_err(|e| format!("cannot read bytes {start}..{end}: {e}"))
 }
 
@@ -272,12 +283,13 @@ unsafe fn apply(
     Ok(())
 }
 
-/// Maps the file privately over `dump_base` in three parts: hot,
+/// Maps the dump at `offset` of the file privately over `dump_base` in three parts: hot,
 /// discardable and cold, each starting 64 KiB aligned. With `hot_read`,
 /// hot and discardable were read into memory and only cold is mapped.
 fn map_file(
     file: &File,
     name: &str,
+    offset: u64,
     dump_base: u64,
     size: u64,
     h: &Header,
@@ -296,7 +308,7 @@ fn map_file(
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_FIXED,
                 file.as_raw_fd(),
-                start as libc::off_t,
+                (offset + start) as libc::off_t,
             )
         };
         if p == libc::MAP_FAILED {
@@ -310,6 +322,13 @@ fn map_file(
         }
     }
     Ok(())
+}
+
+/// The system's page size (mapping offsets are multiples of it).
+fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(size).unwrap_or(4096).max(1)
 }
 
 /// Checks magic and fingerprint in the first 48 bytes.
@@ -353,20 +372,37 @@ fn preferred_base(dump: &crate::Dump<'_>) -> Option<u64> {
 }
 
 impl LoadedHeap {
-    /// Loads the dump at `path`.
+    /// Loads the dump file at `path`.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<LoadedHeap, LoadError> {
-        let name = path.display().to_string();
-        let mut file = File::open(path).map_err(|source| LoadError::NotFound {
+        Self::load_from(&DumpSource::file(path), options)
+    }
+
+    /// Loads the dump `source`: a whole file, or a byte range of one (the
+    /// dump an executable carries). The range is mapped in place when its
+    /// offset is a multiple of the page size, else read.
+    pub fn load_from(source: &DumpSource, options: &LoadOptions) -> Result<LoadedHeap, LoadError> {
+        let name = source.describe();
+        let file = File::open(&source.path).map_err(|source| LoadError::NotFound {
             path: name.clone(),
             source,
         })?;
-        let size = file
+        let file_size = file
             .metadata()
             .map_err(|e| corrupt(&name, e.to_string()))?
             .len();
+        let Span { offset, size } = source.range.unwrap_or(Span {
+            offset: 0,
+            size: file_size,
+        });
+        if offset.checked_add(size).is_none_or(|end| end > file_size) {
+            return Err(corrupt(
+                &name,
+                format!("bytes {offset}..+{size} lie outside the file ({file_size} bytes)"),
+            ));
+        }
         let mut head = [0u8; 48];
         let got = file
-            .read(&mut head)
+            .read_at(&mut head[..size.min(48) as usize], offset)
             .map_err(|e| corrupt(&name, e.to_string()))?;
         check_identity(&name, &head[..got], &options.fingerprint)?;
         if size > i32::MAX as u64 {
@@ -375,14 +411,21 @@ impl LoadedHeap {
         let area = image::image_area();
         let dump_len = size.next_multiple_of(PAGE);
         let region_len = (area + dump_len) as usize;
+        let mmap = options.mmap && offset.is_multiple_of(page_size());
 
-        // With mmap, parse the file through a read-only map first: the
+        // With mmap, parse the dump through a read-only map first: the
         // preferred base decides where the reservation goes, and the tables
         // are read from it (the hot part is filled in later, in parallel).
-        let peek = if options.mmap {
-            // SAFETY: a read-only private map of the file, kept until the
-            // relocations are applied.
-            Some(unsafe { memmap2::Mmap::map(&file) }.map_err(|e| corrupt(&name, e.to_string()))?)
+        let peek = if mmap {
+            // SAFETY: a read-only private map of the dump's range, kept until
+            // the relocations are applied.
+            let map = unsafe {
+                memmap2::MmapOptions::new()
+                    .offset(offset)
+                    .len(size as usize)
+                    .map(&file)
+            };
+            Some(map.map_err(|e| corrupt(&name, e.to_string()))?)
         } else {
             None
         };
@@ -414,11 +457,11 @@ impl LoadedHeap {
         let hot_read = match peeked {
             Some((header, preferred)) => {
                 let hot_read = preferred != Some(dump_base);
-                map_file(&file, &name, dump_base, size, &header, hot_read)?;
+                map_file(&file, &name, offset, dump_base, size, &header, hot_read)?;
                 hot_read
             }
             None => {
-                read_part(&file, dump_base, 0, size).map_err(|e| corrupt(&name, e))?;
+                read_part((&file, offset), dump_base, 0, size).map_err(|e| corrupt(&name, e))?;
                 true
             }
         };
@@ -479,7 +522,7 @@ impl LoadedHeap {
             numbering,
             tables: HashMap::new(),
             report: LoadReport {
-                mmap: options.mmap,
+                mmap,
                 hot_read,
                 dump_base,
                 preferred_base: preferred,
@@ -502,7 +545,7 @@ impl LoadedHeap {
                 )
             },
         };
-        let fill = (options.mmap && hot_read).then_some(&file);
+        let fill = (mmap && hot_read).then_some((&file, offset));
         heap.relocate(&name, preferred, &emacs, (tail, start), fill)?;
         Ok(heap)
     }
@@ -530,7 +573,8 @@ impl LoadedHeap {
     /// Applies the dump relocations, then the emacs relocations, drops the
     /// discardable pages and rebuilds the hash tables. `tail` is the file
     /// from the given offset (`cold_start`) on, holding the tables. With
-    /// `fill`, the hot and discardable parts are first read from that file.
+    /// `fill` (a file and the dump's offset in it), the hot and discardable
+    /// parts are first read from that file.
     /// Two threads share the work, each its half of the dump.
     fn relocate(
         &mut self,
@@ -538,7 +582,7 @@ impl LoadedHeap {
         preferred: Option<u64>,
         emacs: &[EmacsReloc],
         (tail, tail_offset): (&[u8], u64),
-        fill: Option<&File>,
+        fill: Option<(&File, u64)>,
     ) -> Result<(), LoadError> {
         let header = self.header;
         let (_, locator) = header

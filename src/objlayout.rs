@@ -87,6 +87,7 @@ pub fn pseudo_header(pvec: u8, lisp_slots: u64, rest_words: u64) -> u64 {
 /// The pvec numbers a dump of one Emacs version uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pvecs {
+    pub normal_vector: u8,
     pub bignum: u8,
     pub bool_vector: u8,
     pub hash_table: u8,
@@ -106,6 +107,7 @@ impl Pvecs {
                 .expect("every version has these types")
         };
         Pvecs {
+            normal_vector: n("NORMAL_VECTOR"),
             bignum: n("BIGNUM"),
             bool_vector: n("BOOL_VECTOR"),
             hash_table: n("HASH_TABLE"),

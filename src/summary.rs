@@ -5,8 +5,26 @@ use crate::dump::{Dump, Regions};
 use crate::header::{Layout, Phase, DUMP_RELOC_SIZE, EMACS_RELOC_SIZE};
 use crate::lisp::{LispType, VectorHeader};
 use crate::pvec::PvecDetection;
-use crate::tables::RelocKind;
+use crate::tables::{ObjectStartTable, RelocKind};
 use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// Object starts by tag, vectorlikes by pvec type, unreadable vector headers.
+fn count_objects(dump: &Dump<'_>, starts: ObjectStartTable<'_>) -> ([u64; 32], [u64; 64], u64) {
+    let mut by_tag = [0u64; 32];
+    let mut by_pvec = [0u64; 64];
+    let mut unreadable_vectors = 0;
+    let vectorlike = u32::from(LispType::Vectorlike.tag());
+    for (offset, type_bits) in starts.raw() {
+        by_tag[type_bits as usize] += 1;
+        if type_bits == vectorlike {
+            match dump.word(offset) {
+                Some(word) => by_pvec[usize::from(VectorHeader(word).pvec_type())] += 1,
+                None => unreadable_vectors += 1,
+            }
+        }
+    }
+    (by_tag, by_pvec, unreadable_vectors)
+}
 
 /// Named counts in a fixed order; serialized as a JSON object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -106,7 +124,6 @@ impl Summary {
         let layout = header.layout;
         let regions = dump.regions();
         let pvec_numbering = dump.pvec_numbering();
-
         let mut tables = Vec::new();
         let mut relocations = Vec::new();
         let mut reloc_counts = RelocCounts {
@@ -121,22 +138,16 @@ impl Summary {
                 count: table.len() as u64,
                 bytes: table.len() as u64 * DUMP_RELOC_SIZE,
             });
-            let mut by_type = [0u64; 32];
-            // Hot is [header end, discardable_start), discardable is
-            // [discardable_start, cold_start): two bounds decide both.
-            let (hot_start, discardable_start, cold_start) = (
+            let by_type = table.count_by_type();
+            // Hot is [hot start, discardable_start), discardable is
+            // [discardable_start, cold_start): three bounds decide both.
+            let [below_hot, below_discardable, below_cold] = table.count_below([
                 regions.hot.offset,
                 regions.discardable.offset,
                 regions.discardable.end(),
-            );
-            for reloc in table.iter() {
-                by_type[usize::from(reloc.type_bits)] += 1;
-                let offset = reloc.offset;
-                // `&`, not `&&`: no branches in this loop of half a million.
-                reloc_counts.hot += u64::from((offset >= hot_start) & (offset < discardable_start));
-                reloc_counts.discardable +=
-                    u64::from((offset >= discardable_start) & (offset < cold_start));
-            }
+            ]);
+            reloc_counts.hot += below_discardable.saturating_sub(below_hot);
+            reloc_counts.discardable += below_cold.saturating_sub(below_discardable);
             // Every relocation so far lies in hot, discardable or elsewhere.
             let seen: u64 = tables.iter().map(|t| t.count).sum();
             reloc_counts.elsewhere = seen - reloc_counts.hot - reloc_counts.discardable;
@@ -159,18 +170,7 @@ impl Summary {
             count: starts.len() as u64,
             bytes: starts.len() as u64 * DUMP_RELOC_SIZE,
         });
-        let mut by_tag = [0u64; 32];
-        let mut by_pvec = [0u64; 64];
-        let mut unreadable_vectors = 0;
-        for start in starts.iter() {
-            by_tag[usize::from(start.type_bits)] += 1;
-            if start.type_bits == LispType::Vectorlike.tag() {
-                match dump.word(start.offset) {
-                    Some(word) => by_pvec[usize::from(VectorHeader(word).pvec_type())] += 1,
-                    None => unreadable_vectors += 1,
-                }
-            }
-        }
+        let (by_tag, by_pvec, unreadable_vectors) = count_objects(dump, starts);
         let object_starts = Counts(
             (0u32..32)
                 .filter(|&t| by_tag[t as usize] > 0)

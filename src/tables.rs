@@ -13,7 +13,7 @@ const OFFSET_BITS: u32 = 27;
 const ALIGNMENT_BITS: u32 = 2;
 
 fn split_packed(word: u32) -> (u64, u32) {
-    let offset = u64::from(word & ((1 << OFFSET_BITS) - 1)) << ALIGNMENT_BITS;
+    let offset = u64::from(word & OFFSET_MASK) << ALIGNMENT_BITS;
     (offset, word >> OFFSET_BITS)
 }
 
@@ -326,13 +326,68 @@ impl<'a, E: Entry> Table<'a, E> {
     }
 }
 
-impl<'a> DumpRelocTable<'a> {
+/// An entry packed into one little-endian u32 (27-bit offset / 4, 5-bit
+/// type): dump relocations and object starts.
+pub trait Packed: Entry {}
+impl Packed for DumpReloc {}
+impl Packed for ObjectStart {}
+
+/// Mask of the offset field of a packed entry.
+const OFFSET_MASK: u32 = (1 << OFFSET_BITS) - 1;
+
+impl<'a, E: Packed> Table<'a, E> {
     /// Entries as `(offset, 5-bit type number)`, undecoded: for loops that
     /// dispatch on the type through a lookup table of their own.
     pub fn raw(&self) -> impl ExactSizeIterator<Item = (u64, u32)> + 'a {
         self.bytes
             .chunks_exact(DUMP_RELOC_SIZE as usize)
             .map(|bytes| split_packed(le_u32(bytes)))
+    }
+
+    /// How many entries carry each 5-bit type number: one tight pass over
+    /// the raw bytes, four entries per step into four separate tallies (no
+    /// entry waits for the previous one's increment).
+    pub fn count_by_type(&self) -> [u64; 32] {
+        let mut counts = [0u64; 32];
+        // u32 tallies, flushed every 2^24 entries so none can overflow.
+        for part in self.bytes.chunks(4 << 24) {
+            let mut tallies = [[0u32; 32]; 4];
+            let mut blocks = part.chunks_exact(16);
+            for block in &mut blocks {
+                for (lane, tally) in tallies.iter_mut().enumerate() {
+                    tally[(le_u32(&block[lane * 4..]) >> OFFSET_BITS) as usize] += 1;
+                }
+            }
+            for word in blocks.remainder().chunks_exact(4).map(le_u32) {
+                counts[(word >> OFFSET_BITS) as usize] += 1;
+            }
+            for tally in tallies {
+                for (count, n) in counts.iter_mut().zip(tally) {
+                    *count += u64::from(n);
+                }
+            }
+        }
+        counts
+    }
+
+    /// For each bound, how many entries have an offset below it: a
+    /// branch-free pass that the compiler vectorizes.
+    pub fn count_below<const N: usize>(&self, bounds: [u64; N]) -> [u64; N] {
+        // offset = field * 4, so offset < bound <=> field < ceil(bound / 4);
+        // fields have 27 bits, so clamping the limit to u32 changes nothing.
+        let limits = bounds.map(|b| u32::try_from(b.div_ceil(4)).unwrap_or(u32::MAX));
+        let mut counts = [0u64; N];
+        // Sums of at most 2^16 ones fit the u32 lanes the loop vectorizes into.
+        for chunk in self.bytes.chunks(DUMP_RELOC_SIZE as usize * (1 << 16)) {
+            for (count, &limit) in counts.iter_mut().zip(&limits) {
+                let below: u32 = chunk
+                    .chunks_exact(4)
+                    .map(|entry| u32::from((le_u32(entry) & OFFSET_MASK) < limit))
+                    .sum();
+                *count += u64::from(below);
+            }
+        }
+        counts
     }
 }
 

@@ -8,8 +8,10 @@
 //! the hot objects, the hash list (28+), the discardable images of the
 //! built-in symbols and subrs (copied into the runtime by COPY_FROM_DUMP),
 //! the cold data and the tables. The output depends only on the heap and
-//! the options.
+//! the options. A [`Tally`] of what was placed where is the known answer
+//! `pdmp stats` is tested against.
 
+use crate::graph::NodeKind;
 use crate::header::{Layout, MAGIC, TABLE_ALIGNMENT};
 use crate::heap::{Heap, Obj, ObjId, Roots, SlotsKind, Word};
 use crate::image::{self, var};
@@ -17,6 +19,7 @@ use crate::lisp::LispType;
 use crate::objlayout::{self as ol, fixnum, pseudo_header, Pvecs};
 use crate::pvec::PvecNumbering;
 use crate::tables::RelocKind;
+use std::collections::BTreeMap;
 
 /// How to write a dump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,11 +67,49 @@ pub struct DumpStats {
     pub emacs_relocs: u64,
 }
 
+/// Count and bytes of the things of one kind the dumper placed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Placed {
+    pub count: u64,
+    pub bytes: u64,
+}
+
+impl Placed {
+    fn add(&mut self, bytes: u64) {
+        self.count += 1;
+        self.bytes += bytes;
+    }
+}
+
+/// What the dumper placed where, in the vocabulary of
+/// [`graph`](crate::graph): the answer `pdmp stats` must find again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// By region (`hot`, `discardable`, `cold`), node kind and pvec type
+    /// number: objects, copied images, and raw data (string bytes with
+    /// their NUL and bignum limbs, each up to the next 8-byte boundary).
+    pub placed: BTreeMap<(&'static str, NodeKind, Option<u8>), Placed>,
+    /// Bytes of each region no object covers: the pad after the header,
+    /// the pad between the copied images and the cold region.
+    pub padding: BTreeMap<&'static str, u64>,
+    /// Strings by representation; bytes without the NUL.
+    pub unibyte: Placed,
+    pub multibyte: Placed,
+}
+
 /// Writes `heap` (sealing it first) and returns the dump's bytes.
 pub fn write_dump(
     heap: &mut Heap,
     options: &DumpOptions,
 ) -> Result<(Vec<u8>, DumpStats), WriteError> {
+    write_dump_tallied(heap, options).map(|(bytes, stats, _)| (bytes, stats))
+}
+
+/// [`write_dump`], also returning the [`Tally`] of what it placed.
+pub fn write_dump_tallied(
+    heap: &mut Heap,
+    options: &DumpOptions,
+) -> Result<(Vec<u8>, DumpStats, Tally), WriteError> {
     let roots = heap.seal();
     if let Some(base) = options.preferred_base {
         if base % 65536 != 0 || base < image::image_area() {
@@ -252,6 +293,7 @@ struct Writer<'h> {
     starts: Vec<(u64, LispType)>,
     /// Run-time address of the dump and of the image when pre-relocating.
     bases: Option<(u64, u64)>,
+    tally: Tally,
 }
 
 impl<'h> Writer<'h> {
@@ -268,6 +310,7 @@ impl<'h> Writer<'h> {
             bases: options
                 .preferred_base
                 .map(|base| (base, base - image::image_area())),
+            tally: Tally::default(),
         }
     }
 
@@ -336,17 +379,56 @@ impl<'h> Writer<'h> {
         self.put(at, base + target);
     }
 
-    fn start(&mut self, at: u64, tag: LispType) {
+    /// Records an object start, and the object in the tally.
+    fn start(&mut self, at: u64, tag: LispType, size: u64, pvec: Option<u8>) {
         self.starts.push((at, tag));
+        self.placed(at, NodeKind::Object(tag), size, pvec);
     }
 
-    fn write(mut self) -> Result<(Vec<u8>, DumpStats), WriteError> {
+    fn placed(&mut self, at: u64, kind: NodeKind, size: u64, pvec: Option<u8>) {
+        let region = if at < self.plan.discardable_start {
+            "hot"
+        } else if at < self.plan.cold_start {
+            "discardable"
+        } else {
+            "cold"
+        };
+        self.tally
+            .placed
+            .entry((region, kind, pvec))
+            .or_default()
+            .add(size);
+    }
+
+    /// The pvec type of a vectorlike object.
+    fn pvec_of(&self, obj: &Obj) -> Option<u8> {
+        let p = &self.pvecs;
+        Some(match obj {
+            Obj::Vector(_) => p.normal_vector,
+            Obj::Slots(SlotsKind::Record, _) => p.record,
+            Obj::Slots(SlotsKind::ByteCode, _) => p.compiled,
+            Obj::Slots(SlotsKind::CharTable, _) => p.char_table,
+            Obj::SubCharTable { .. } => p.sub_char_table,
+            Obj::Bignum(_) => p.bignum,
+            Obj::HashTable { .. } => p.hash_table,
+            Obj::BoolVector { .. } => p.bool_vector,
+            Obj::Cons(..) | Obj::Str(_) | Obj::Symbol { .. } | Obj::Float(_) => return None,
+        })
+    }
+
+    fn write(mut self) -> Result<(Vec<u8>, DumpStats, Tally), WriteError> {
         let plan = self.plan;
         for &id in &plan.hot {
             self.write_hot(id)?;
         }
         if let Some(list) = plan.hash_list {
-            self.start(list, LispType::Vectorlike);
+            let size = 8 + 8 * plan.hash_tables.len() as u64;
+            self.start(
+                list,
+                LispType::Vectorlike,
+                size,
+                Some(self.pvecs.normal_vector),
+            );
             self.put(list, plan.hash_tables.len() as u64);
             for (i, &id) in plan.hash_tables.iter().enumerate() {
                 self.lisp(list + 8 + 8 * i as u64, Word::Obj(id));
@@ -408,8 +490,18 @@ impl<'h> Writer<'h> {
         let at = self.plan.offset[id as usize];
         let heap = self.heap;
         let tag = self.tag_of(id);
-        self.start(at, tag);
-        match &heap.objs[id as usize] {
+        let obj = &heap.objs[id as usize];
+        let size = hot_size(obj).expect("a hot object");
+        self.start(at, tag, size, self.pvec_of(obj));
+        if let Obj::Str(s) = obj {
+            let kind = if s.multibyte {
+                &mut self.tally.multibyte
+            } else {
+                &mut self.tally.unibyte
+            };
+            kind.add(s.bytes.len() as u64);
+        }
+        match obj {
             Obj::Cons(car, cdr) => {
                 self.lisp(at, *car);
                 self.lisp(at + 8, *cdr);
@@ -537,6 +629,7 @@ impl<'h> Writer<'h> {
         for (i, cells) in heap.builtins.iter().enumerate() {
             let at = start + image::SYMBOL_SIZE * i as u64;
             let nowrite = if i < 2 { ol::symbol::NOWRITE } else { 0 };
+            self.placed(at, NodeKind::CopiedSymbol, image::SYMBOL_SIZE, None);
             self.write_symbol(
                 at,
                 heap.builtin_names[i],
@@ -547,6 +640,12 @@ impl<'h> Writer<'h> {
         let subrs = start + image::SYMBOL_SIZE * image::builtin_count() as u64;
         for (j, (_, min, max)) in image::BUILTIN_SUBRS.iter().enumerate() {
             let at = subrs + image::SUBR_SIZE * j as u64;
+            self.placed(
+                at,
+                NodeKind::CopiedSubr,
+                image::SUBR_SIZE,
+                Some(self.pvecs.subr),
+            );
             // A statically allocated subr's header carries only PVEC_SUBR.
             self.put(
                 at,
@@ -566,13 +665,18 @@ impl<'h> Writer<'h> {
         match item {
             Cold::StringData(id) => {
                 if let Obj::Str(s) = &heap.objs[id as usize] {
-                    self.put_bytes(self.plan.data[id as usize], &s.bytes);
+                    let at = self.plan.data[id as usize];
+                    let size = (s.bytes.len() as u64 + 1).next_multiple_of(8);
+                    self.placed(at, NodeKind::Raw, size, None);
+                    self.put_bytes(at, &s.bytes);
                 }
             }
             Cold::BignumLimbs(id) => {
                 if let Obj::Bignum(n) = &heap.objs[id as usize] {
                     let at = self.plan.data[id as usize];
-                    for (i, limb) in limbs(n).into_iter().enumerate() {
+                    let limbs = limbs(n);
+                    self.placed(at, NodeKind::Raw, 8 * limbs.len() as u64, None);
+                    for (i, limb) in limbs.into_iter().enumerate() {
                         self.put(at + 8 * i as u64, limb);
                     }
                 }
@@ -581,11 +685,16 @@ impl<'h> Writer<'h> {
                 let at = self.plan.offset[id as usize];
                 match &heap.objs[id as usize] {
                     Obj::Float(x) => {
-                        self.start(at, LispType::Float);
+                        self.start(at, LispType::Float, 8, None);
                         self.put(at, x.to_bits());
                     }
                     Obj::BoolVector { len, bytes } => {
-                        self.start(at, LispType::Vectorlike);
+                        self.start(
+                            at,
+                            LispType::Vectorlike,
+                            bool_vector_size(*len),
+                            Some(self.pvecs.bool_vector),
+                        );
                         self.put(at, pseudo_header(self.pvecs.bool_vector, 0, 0));
                         self.put(at + 8, *len);
                         self.put_bytes(at + 16, bytes);
@@ -651,7 +760,7 @@ impl<'h> Writer<'h> {
         relocs
     }
 
-    fn finish(mut self) -> Result<(Vec<u8>, DumpStats), WriteError> {
+    fn finish(mut self) -> Result<(Vec<u8>, DumpStats, Tally), WriteError> {
         let plan = self.plan;
         let roots = self.heap.roots().expect("sealed by write_dump");
         let emacs = self.emacs_relocs(roots);
@@ -732,7 +841,13 @@ impl<'h> Writer<'h> {
             dump_relocs: reloc_words.len() as u64,
             emacs_relocs: emacs.len() as u64,
         };
-        Ok((self.buf, stats))
+        let header = layout.header_size();
+        self.tally.padding = BTreeMap::from([
+            ("hot", header.next_multiple_of(8) - header),
+            ("discardable", plan.cold_start - plan.discardable_end),
+            ("cold", 0),
+        ]);
+        Ok((self.buf, stats, self.tally))
     }
 }
 

@@ -68,26 +68,9 @@ fn reference_dumps_parse_with_the_format_library() {
     }
 }
 
-/// The bindings of the sample source as the reader and `constant` see them.
-fn sample_bindings() -> Vec<(String, Value)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLE);
-    let forms = pdmp::reader::read_file(&path).unwrap();
-    forms
-        .iter()
-        .filter_map(|f| match f.as_list()? {
-            [Value::Symbol(head), Value::Symbol(name), value, ..]
-                if head == "defvar" || head == "defconst" || head == "setq" =>
-            {
-                Some((name.clone(), constant(value)))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn runtime_prints_the_values_the_reader_reads() {
-    let bindings = sample_bindings();
+    let bindings = common::sample_bindings();
     assert!(bindings.len() >= 10);
     for layout in LAYOUTS {
         for mode in [None, Some("--no-mmap")] {

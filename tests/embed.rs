@@ -288,10 +288,16 @@ fn damaged_appended_dumps_are_reported_not_extracted() {
 #[test]
 fn executables_without_a_dump_carry_none() {
     let ls = Path::new("/bin/ls");
-    let (out, report) = check(ls);
-    assert_eq!(out.status.code(), Some(1), "{report}");
-    assert_eq!(report["embedded"], false);
-    assert_eq!(report["sound"], false);
+    for bin in [ls, Path::new("/bin/true"), Path::new("/usr/bin/env")] {
+        let (out, report) = check(bin);
+        assert_eq!(out.status.code(), Some(1), "{report}");
+        assert_eq!(report["embedded"], false);
+        assert_eq!(report["sound"], false);
+        assert!(report["problem"]
+            .as_str()
+            .unwrap()
+            .contains("carries no dump"));
+    }
     let human = run(pdmp().args(["embed", "--check"]).arg(ls));
     assert_eq!(human.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&human.stdout).contains("carries no dump"));
@@ -381,4 +387,260 @@ fn refuses_bad_dumps_double_embedding_and_overwriting_inputs() {
         );
         assert!(!out_path.exists());
     }
+}
+
+// The reference runtime (`pdmp-runtime`) started from the dump its own
+// executable carries.
+
+/// A private copy of the `pdmp-runtime` binary and a fresh `pdmp dump` of
+/// the sample source (its fingerprint is the runtime's), in one directory.
+struct RuntimeCopy {
+    dir: tempfile::TempDir,
+    exe: PathBuf,
+    dump: PathBuf,
+}
+
+fn runtime_copy(layout: &str) -> RuntimeCopy {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("runtime");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("pdmp-runtime"), &exe).unwrap();
+    let dump = dir.path().join(format!("sample-{layout}.pdmp"));
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/reference/sample.el");
+    let out = run(pdmp()
+        .arg("dump")
+        .arg(&sample)
+        .args(["--layout", layout, "-o"])
+        .arg(&dump));
+    assert!(out.status.success(), "{}", stderr(&out));
+    RuntimeCopy { dir, exe, dump }
+}
+
+/// Runs `exe` (a runtime) with `args`, printing every sample binding.
+fn run_runtime(exe: &Path, args: &[&str]) -> Output {
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(args);
+    for (name, _) in common::sample_bindings() {
+        cmd.args(["--print", &name]);
+    }
+    cmd.output().expect("run the runtime")
+}
+
+/// Asserts the runtime printed the sample's values, and returns the JSON
+/// `source` and `report.mmap` of the same start.
+fn assert_runs_from(exe: &Path, args: &[&str], origin: &str) -> serde_json::Value {
+    let out = run_runtime(exe, args);
+    assert!(out.status.success(), "{}: {}", exe.display(), stderr(&out));
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let expected: Vec<String> = common::sample_bindings()
+        .iter()
+        .map(|(_, v)| v.to_lisp_string())
+        .collect();
+    assert!(expected.len() >= 10);
+    assert_eq!(printed.lines().collect::<Vec<_>>(), expected, "{args:?}");
+    let mut with_json = args.to_vec();
+    with_json.push("--json");
+    let out = run_runtime(exe, &with_json);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["source"]["origin"], origin, "{report}");
+    assert_eq!(report["file"], report["source"]["path"]);
+    report
+}
+
+/// A one-line error, exit status 2.
+fn assert_fails_in_one_line(out: &Output, needles: &[&str]) -> String {
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
+    let message = stderr(out);
+    assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+    assert!(message.starts_with("pdmp-runtime: "), "{message}");
+    for needle in needles {
+        assert!(message.contains(needle), "{needle:?} not in {message}");
+    }
+    message
+}
+
+#[test]
+fn runtime_runs_from_its_embedded_section_through_strip() {
+    let rt = runtime_copy("emacs-28");
+    let dump_bytes = std::fs::read(&rt.dump).unwrap();
+    // Without an embedded dump, the plain copy says where it looked.
+    assert_fails_in_one_line(
+        &run_runtime(&rt.exe, &[]),
+        &["carries none", "runtime.pdmp"],
+    );
+
+    let app = rt.dir.path().join("app");
+    let out = embed(&rt.exe, &rt.dump, &app, &["--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["fingerprint_in_executable"], true);
+    let report = assert_runs_from(&app, &[], "section");
+    let range = &report["source"]["range"];
+    assert_eq!(range["size"], dump_bytes.len() as u64);
+    assert_eq!(range["offset"].as_u64().unwrap() % 65536, 0);
+    assert_eq!(report["report"]["mmap"], true, "mapped from the executable");
+    let report = assert_runs_from(&app, &["--no-mmap"], "section");
+    assert_eq!(report["report"]["mmap"], false);
+    let report = assert_runs_from(&app, &["--isolates", "3"], "section");
+    assert_eq!(report["isolates"], 3);
+    // A dump named on the command line wins over the embedded one.
+    let given = rt.dump.to_str().unwrap();
+    let report = assert_runs_from(&app, &[given], "file");
+    assert_eq!(report["source"]["range"], serde_json::Value::Null);
+
+    let mut tools = vec![&["strip"][..], &["objcopy", "--strip-all"], &["eu-strip"]];
+    if pdmp::locate::find_on_path("llvm-strip").is_some() {
+        tools.push(&["llvm-strip"]);
+    }
+    for tool in tools {
+        let stripped = rt.dir.path().join(format!("app-{}", tool.join("")));
+        std::fs::copy(&app, &stripped).unwrap();
+        binutils(tool, &stripped);
+        let stripped_len = std::fs::metadata(&stripped).unwrap().len();
+        assert!(
+            stripped_len < std::fs::metadata(&app).unwrap().len(),
+            "{tool:?} removed nothing, so it proves nothing"
+        );
+        for args in [&[][..], &["--no-mmap"]] {
+            let report = assert_runs_from(&stripped, args, "section");
+            assert_eq!(report["source"]["range"]["size"], dump_bytes.len() as u64);
+            assert_eq!(report["report"]["mmap"], args.is_empty(), "{tool:?}");
+        }
+        let extracted = rt.dir.path().join(format!("{}.pdmp", tool.join("")));
+        let out = extract(&stripped, &extracted);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            std::fs::read(&extracted).unwrap() == dump_bytes,
+            "{tool:?}: extracted dump differs from the embedded one"
+        );
+    }
+}
+
+#[test]
+fn runtime_runs_from_every_layout_embedded() {
+    for layout in ["emacs-27", "emacs-29", "emacs-30"] {
+        let rt = runtime_copy(layout);
+        let app = rt.dir.path().join("app");
+        assert!(embed(&rt.exe, &rt.dump, &app, &[]).status.success());
+        let report = assert_runs_from(&app, &[], "section");
+        assert_eq!(report["numbering"], layout);
+    }
+}
+
+#[test]
+fn runtime_runs_from_an_appended_dump_and_says_when_strip_removed_it() {
+    let rt = runtime_copy("emacs-28");
+    let app = rt.dir.path().join("app");
+    let out = embed(&rt.exe, &rt.dump, &app, &["--append", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let offset = json(&out)["range"]["offset"].as_u64().unwrap();
+    let report = assert_runs_from(&app, &[], "append");
+    assert_eq!(report["source"]["range"]["offset"], offset);
+    assert_eq!(report["report"]["mmap"], true);
+    assert_eq!(
+        assert_runs_from(&app, &["--no-mmap"], "append")["report"]["mmap"],
+        false
+    );
+
+    // strip drops the dump and its trailer: the runtime and pdmp say so.
+    let stripped = rt.dir.path().join("app-stripped");
+    std::fs::copy(&app, &stripped).unwrap();
+    binutils(&["strip"], &stripped);
+    assert_fails_in_one_line(
+        &run_runtime(&stripped, &[]),
+        &["no pdmp trailer", "removed by strip"],
+    );
+    let (out, report) = check(&stripped);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report["problem"]
+        .as_str()
+        .unwrap()
+        .contains("removed by strip"));
+    let target = rt.dir.path().join("never.pdmp");
+    assert_eq!(extract(&stripped, &target).status.code(), Some(2));
+    assert!(!target.exists());
+
+    // A trailer whose offset no longer meets it: damaged, with its offset.
+    let mut bytes = std::fs::read(&app).unwrap();
+    let trailer = bytes.len() - 64;
+    bytes[trailer] ^= 0x10;
+    let damaged = rt.dir.path().join("app-damaged");
+    std::fs::write(&damaged, &bytes).unwrap();
+    std::fs::set_permissions(&damaged, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_fails_in_one_line(
+        &run_runtime(&damaged, &[]),
+        &["damaged", &format!("trailer at offset {trailer}")],
+    );
+}
+
+#[test]
+fn runtime_checks_the_fingerprint_of_its_embedded_dump() {
+    let rt = runtime_copy("emacs-28");
+    let mut bytes = std::fs::read(&rt.dump).unwrap();
+    bytes[20] ^= 0xff;
+    let foreign = rt.dir.path().join("foreign.pdmp");
+    std::fs::write(&foreign, &bytes).unwrap();
+    let app = rt.dir.path().join("app");
+    let out = embed(&rt.exe, &foreign, &app, &[]);
+    assert_eq!(out.status.code(), Some(2), "refused without --force");
+    assert!(embed(&rt.exe, &foreign, &app, &["--force"])
+        .status
+        .success());
+    let out = run_runtime(&app, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(
+        message.contains("not built for this executable"),
+        "{message}"
+    );
+    assert!(message.contains("section .pdmp at offset"), "{message}");
+}
+
+#[test]
+fn runtime_without_an_embedded_dump_loads_the_one_beside_it() {
+    let rt = runtime_copy("emacs-28");
+    std::fs::copy(&rt.dump, rt.dir.path().join("runtime.pdmp")).unwrap();
+    let report = assert_runs_from(&rt.exe, &[], "beside");
+    assert!(report["file"].as_str().unwrap().ends_with("runtime.pdmp"));
+    // An embedded dump comes first.
+    let app = rt.dir.path().join("app");
+    assert!(embed(&rt.exe, &rt.dump, &app, &[]).status.success());
+    std::fs::write(rt.dir.path().join("app.pdmp"), b"not a dump").unwrap();
+    assert_runs_from(&app, &[], "section");
+}
+
+#[test]
+fn a_dump_range_at_an_unaligned_offset_is_read_not_mapped() {
+    use pdmp::loader::{LoadOptions, LoadedHeap};
+    use pdmp::origin::{DumpSource, Origin};
+    let rt = runtime_copy("emacs-28");
+    let dump = std::fs::read(&rt.dump).unwrap();
+    let mut carrier = vec![0u8; 100];
+    carrier.extend_from_slice(&dump);
+    let path = rt.dir.path().join("carrier");
+    std::fs::write(&path, &carrier).unwrap();
+    let source = DumpSource {
+        origin: Origin::Append,
+        path,
+        range: Some(pdmp::Span {
+            offset: 100,
+            size: dump.len() as u64,
+        }),
+    };
+    let heap = LoadedHeap::load_from(&source, &LoadOptions::default()).unwrap();
+    assert!(!heap.report.mmap, "offset 100 cannot be mapped");
+    for (name, value) in common::sample_bindings() {
+        assert_eq!(heap.symbol_value(&name).unwrap(), Some(Some(value)));
+    }
+    // A range past the end of the file is refused, not read.
+    let beyond = DumpSource {
+        range: Some(pdmp::Span {
+            offset: 100,
+            size: dump.len() as u64 + 1,
+        }),
+        ..source
+    };
+    let error = LoadedHeap::load_from(&beyond, &LoadOptions::default())
+        .err()
+        .expect("refused");
+    assert!(error.to_string().contains("outside the file"), "{error}");
 }

@@ -1,10 +1,9 @@
 //! The object graph and `pdmp stats` on real GNU Emacs dumps.
 //!
 //! Reference dumps with known contents (counts, bytes and retained sizes the
-//! writer knows) come from the project's own dumper once it exists; these
-//! tests check what can be checked against Emacs's own dumps: the object
-//! table, region sizes, Emacs's own symbol names and what `(require 'org)`
-//! adds.
+//! writer knows) are checked in `tests/known_answers.rs`; these tests check
+//! what can be checked against Emacs's own dumps: the object table, region
+//! sizes, Emacs's own symbol names and what `(require 'org)` adds.
 
 mod common;
 

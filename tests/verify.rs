@@ -278,3 +278,154 @@ fn a_mismatched_pair_names_the_stale_file_and_both_fingerprints() {
 fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
+
+/// Writes a reference dump of `sample.el` plus a file of big integer
+/// literals (each one a bignum object with a BIGNUM relocation) with
+/// `pdmp dump --layout LAYOUT`.
+fn reference_dump(dir: &Path, layout: &str) -> PathBuf {
+    let bignums = dir.join("bignums.el");
+    std::fs::write(
+        &bignums,
+        "(defconst verify-bignums '(340282366920938463463374607431768211456\n  \
+         -18446744073709551617 98765432109876543210987654321))\n",
+    )
+    .unwrap();
+    let out = dir.join(format!("{layout}.pdmp"));
+    pdmp()
+        .args(["dump", "--quiet", "--layout", layout, "-o"])
+        .arg(&out)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/reference/sample.el"))
+        .arg(&bignums)
+        .assert()
+        .success();
+    out
+}
+
+/// Table entry offset, site and raw u32 of the first relocation of `kind`
+/// in the first dump relocation table (EARLY, or the only one of Emacs 27).
+fn first_entry(dump: &Path, kind: RelocKind) -> (u64, u64, u32) {
+    let file = DumpFile::open(dump).unwrap();
+    let d = file.dump().unwrap();
+    let (_, table) = d.dump_relocs().next().unwrap();
+    let i = table.iter().position(|r| r.kind == kind).unwrap();
+    let at = table.entry_offset(i);
+    let raw = u32::from_le_bytes(file.bytes()[at as usize..][..4].try_into().unwrap());
+    (at, table.get(i).unwrap().offset, raw)
+}
+
+fn put_u32(bytes: &mut [u8], at: u64, value: u32) {
+    bytes[at as usize..at as usize + 4].copy_from_slice(&value.to_le_bytes());
+}
+
+#[test]
+fn reference_dumps_with_bignums_of_every_layout_are_sound() {
+    let dir = tempfile::tempdir().unwrap();
+    for layout in ["emacs-27", "emacs-28", "emacs-29", "emacs-30"] {
+        let dump = reference_dump(dir.path(), layout);
+        let (code, json) = verify_json(&[dump.as_os_str()]);
+        assert_eq!(failed_checks(&json), Vec::<String>::new(), "{layout}");
+        assert_eq!(code, 0, "{layout}");
+        assert_eq!(
+            json["layout"],
+            layout.replace("29", "28").replace("30", "28")
+        );
+        // 2 bignums in sample.el, 3 more here: each BIGNUM site was examined.
+        assert_eq!(check(&json, "bignum_sites")["checked"], 5, "{layout}");
+        assert_eq!(check(&json, "bignum_sites")["status"], "pass");
+        assert_eq!(check(&json, "dump_lv_targets")["status"], "pass");
+        let skipped: Vec<&str> = json["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] == "skipped")
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        // Emacs 27 has no hash list and no native compilation.
+        let expected: &[&str] = if layout == "emacs-27" {
+            &["native_comp_counts", "hash_list"]
+        } else {
+            &[]
+        };
+        assert_eq!(skipped, expected, "{layout}");
+    }
+}
+
+#[test]
+fn corrupted_reference_dumps_are_rejected_by_the_right_check() {
+    let dir = tempfile::tempdir().unwrap();
+    for layout in ["emacs-27", "emacs-28"] {
+        let dump = reference_dump(dir.path(), layout);
+
+        // A BIGNUM relocation moved one word on: its site is no object start.
+        let (entry, site, raw) = first_entry(&dump, RelocKind::Bignum);
+        let (_d, path) = broken_copy(&dump, "bignum-site.pdmp", |b| put_u32(b, entry, raw + 2));
+        let (code, json) = verify_json(&[path.as_os_str()]);
+        assert_eq!(code, 1, "{layout}");
+        assert_eq!(failed_checks(&json), ["bignum_sites"], "{layout}");
+        let example = &check(&json, "bignum_sites")["examples"][0];
+        assert_eq!(example["offset"], entry);
+        let message = example["message"].as_str().unwrap();
+        assert!(message.contains(&format!("site {}", site + 8)), "{message}");
+
+        // The bignum's limbs said to lie in the hot region.
+        let (_d, path) = broken_copy(&dump, "bignum-limbs.pdmp", |b| {
+            put_u32(b, site + 8, 4096);
+        });
+        let (code, json) = verify_json(&[path.as_os_str()]);
+        assert_eq!(code, 1, "{layout}");
+        assert_eq!(failed_checks(&json), ["bignum_sites"], "{layout}");
+        assert!(check(&json, "bignum_sites")["examples"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limbs at 4096"));
+
+        // A relocation type that the layout does not define (31).
+        let (entry, _, raw) = first_entry(&dump, RelocKind::DumpPtrRaw);
+        let (_d, path) = broken_copy(&dump, "kind.pdmp", |b| {
+            put_u32(b, entry, raw | 31 << 27);
+        });
+        let (code, json) = verify_json(&[path.as_os_str()]);
+        assert_eq!(code, 1, "{layout}");
+        assert_eq!(failed_checks(&json), ["dump_relocs_kinds"], "{layout}");
+        assert_eq!(
+            check(&json, "dump_relocs_kinds")["examples"][0]["offset"],
+            entry
+        );
+
+        // An object start whose tag is no heap tag (Lisp_Int0 = 2).
+        let file = DumpFile::open(&dump).unwrap();
+        let starts = file.dump().unwrap().object_starts();
+        let at = starts.entry_offset(3);
+        let raw = u32::from_le_bytes(file.bytes()[at as usize..][..4].try_into().unwrap());
+        let (_d, path) = broken_copy(&dump, "tag.pdmp", |b| {
+            put_u32(b, at, (raw & ((1 << 27) - 1)) | 2 << 27);
+        });
+        let (code, json) = verify_json(&[path.as_os_str()]);
+        assert_eq!(code, 1, "{layout}");
+        assert!(
+            failed_checks(&json).contains(&"object_starts_tags".to_string()),
+            "{layout}: {:?}",
+            failed_checks(&json)
+        );
+        assert_eq!(
+            check(&json, "object_starts_tags")["examples"][0]["offset"],
+            at
+        );
+
+        // An emacs relocation of undefined type 7.
+        let emacs = file.dump().unwrap().emacs_relocs();
+        let at = emacs.entry_offset(0);
+        let (_d, path) = broken_copy(&dump, "emacs-kind.pdmp", |b| b[at as usize] |= 7);
+        let (code, json) = verify_json(&[path.as_os_str()]);
+        assert_eq!(code, 1, "{layout}");
+        assert!(
+            failed_checks(&json).contains(&"emacs_relocs_kinds".to_string()),
+            "{layout}: {:?}",
+            failed_checks(&json)
+        );
+        assert_eq!(
+            check(&json, "emacs_relocs_kinds")["examples"][0]["offset"],
+            at
+        );
+    }
+}

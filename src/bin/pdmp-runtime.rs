@@ -1,9 +1,12 @@
 //! `pdmp-runtime`: the reference runtime. Loads a dump written by
 //! `pdmp dump` (checking its fingerprint against the one this executable
-//! carries) and prints symbol values or a summary.
+//! carries) and prints symbol values or a summary. Without a dump argument
+//! it loads the dump its own executable carries (`pdmp embed`), else
+//! `EXE.pdmp` beside it.
 
 use clap::Parser;
 use pdmp::loader::{LoadOptions, LoadedHeap};
+use pdmp::origin::DumpSource;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,16 +30,20 @@ fn fingerprint() -> [u8; 32] {
   pdmp-runtime all.pdmp --no-mmap --json
   pdmp-runtime all.pdmp --isolates 4           # four heaps, four threads
   pdmp-runtime --fingerprint
+  pdmp embed --exe pdmp-runtime all.pdmp -o app && ./app --print fill-column
+                                               # the dump embedded in the executable
+
+Without DUMP, the runtime loads the dump embedded in its own executable
+(section .pdmp, or appended with a trailer), else EXE.pdmp beside it.
 
 Exit status: 0 loaded, 1 a symbol was not found or is void, 2 could not load.")]
 struct Cli {
-    /// The dump to load.
-    #[arg(required_unless_present = "fingerprint")]
+    /// The dump to load [default: the dump embedded in this executable, else EXE.pdmp].
     dump: Option<PathBuf>,
     /// Print the value of this symbol (repeatable).
     #[arg(long = "print", value_name = "SYMBOL")]
     symbols: Vec<String>,
-    /// Read the file into memory instead of mapping it.
+    /// Read the dump into memory instead of mapping it.
     #[arg(long)]
     no_mmap: bool,
     /// Load this many independent heaps from the dump in parallel threads.
@@ -54,6 +61,9 @@ struct Cli {
 struct Summary {
     schema_version: u32,
     file: String,
+    /// Where the dump came from: `origin` (file, section, append, beside),
+    /// `path`, `range` (`{offset, size}` inside an executable, else null).
+    source: DumpSource,
     numbering: &'static str,
     isolates: usize,
     load_ms: f64,
@@ -72,6 +82,13 @@ struct Printed {
 }
 
 fn main() -> ExitCode {
+    // End quietly when the reader of our output goes away
+    // (`pdmp-runtime | head`) instead of panicking on the write.
+    // SAFETY: restoring the default disposition of one signal at start-up,
+    // before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     if cli.fingerprint {
         println!("{}", pdmp::header::hex(&fingerprint()));
@@ -87,7 +104,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<ExitCode, String> {
-    let path = cli.dump.clone().expect("required by clap");
+    let source = pdmp::origin::locate(cli.dump.as_deref()).map_err(|e| e.to_string())?;
     let options = LoadOptions {
         mmap: !cli.no_mmap,
         fingerprint: fingerprint(),
@@ -95,7 +112,7 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
     let started = std::time::Instant::now();
     let heaps: Vec<LoadedHeap> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..cli.isolates.max(1))
-            .map(|_| scope.spawn(|| LoadedHeap::load(&path, &options)))
+            .map(|_| scope.spawn(|| LoadedHeap::load_from(&source, &options)))
             .collect();
         handles
             .into_iter()
@@ -148,7 +165,8 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         .sum();
     let summary = Summary {
         schema_version: 1,
-        file: path.display().to_string(),
+        file: source.path.display().to_string(),
+        source: source.clone(),
         numbering: heap.numbering().name(),
         isolates: heaps.len(),
         load_ms,
@@ -165,10 +183,11 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
     } else if cli.symbols.is_empty() {
         let r = &summary.report;
         println!(
-            "loaded {} ({}, {})",
-            summary.file,
+            "loaded {} ({}, {}, {})",
+            source.describe(),
             summary.numbering,
-            if r.mmap { "mmap" } else { "read" }
+            if r.mmap { "mmap" } else { "read" },
+            source.origin.phrase()
         );
         println!(
             "isolates: {}, load time: {:.3} ms",

@@ -76,3 +76,23 @@ pub fn fresh_dump(name: &str, prelude: &str) -> Option<FreshDump> {
 pub fn vanilla_dump() -> Option<FreshDump> {
     fresh_dump("vanilla", "")
 }
+
+/// The bindings of testdata/reference/sample.el, as the reader and
+/// `pdmp::heap::constant` see them: what `pdmp-runtime --print NAME` prints
+/// for a dump of it.
+pub fn sample_bindings() -> Vec<(String, pdmp::value::Value)> {
+    use pdmp::value::Value;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/reference/sample.el");
+    let forms = pdmp::reader::read_file(&path).unwrap();
+    forms
+        .iter()
+        .filter_map(|f| match f.as_list()? {
+            [Value::Symbol(head), Value::Symbol(name), value, ..]
+                if head == "defvar" || head == "defconst" || head == "setq" =>
+            {
+                Some((name.clone(), pdmp::heap::constant(value)))
+            }
+            _ => None,
+        })
+        .collect()
+}
