@@ -22,10 +22,11 @@ use crate::lisp::{LispType, VectorHeader};
 use crate::objlayout::{self as ol, Pvecs};
 use crate::origin::DumpSource;
 use crate::pvec::PvecNumbering;
-use crate::tables::{DumpReloc, DumpRelocTable, EmacsReloc, EmacsRelocValue, RelocKind, Table};
+use crate::tables::{DumpRelocTable, EmacsReloc, EmacsRelocValue, RelocKind, Table};
 use crate::value::{HashTableValue, LispString, Value};
 use std::collections::HashMap;
 use std::fs::File;
+use std::ops::Range;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt as _;
 use std::path::Path;
@@ -81,6 +82,10 @@ pub struct LoadReport {
     /// The dump was mapped (false: read, by request or because an embedded
     /// dump's offset is not a multiple of the page size).
     pub mmap: bool,
+    /// Hot and discardable bytes were read into memory (always without
+    /// mmap; with mmap whenever relocation must write them) rather than
+    /// mapped from the file.
+    pub hot_read: bool,
     /// Address of the dump in memory.
     pub dump_base: u64,
     /// Address the dump was pre-relocated for, if any.
@@ -132,6 +137,8 @@ pub struct LoadedHeap {
 unsafe impl Send for LoadedHeap {}
 
 const PAGE: u64 = 65536;
+/// A transparent huge page on x86_64.
+const HUGE_PAGE: u64 = 2 << 20;
 /// Nesting depth beyond which decoding stops (cycles or corruption).
 const MAX_DEPTH: usize = 10_000;
 
@@ -143,8 +150,9 @@ fn corrupt(path: &str, detail: impl Into<String>) -> LoadError {
 }
 
 /// Reserves `len` bytes of fresh anonymous memory, at `at` when given and
-/// free (MAP_FIXED_NOREPLACE), else anywhere 64 KiB aligned.
-fn reserve(len: usize, at: Option<u64>) -> Option<*mut u8> {
+/// free (MAP_FIXED_NOREPLACE), else anywhere such that `start + lead` is
+/// 2 MiB aligned (so the dump can sit in huge pages).
+fn reserve(len: usize, at: Option<u64>, lead: u64) -> Option<*mut u8> {
     let prot = libc::PROT_READ | libc::PROT_WRITE;
     let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
     if let Some(addr) = at {
@@ -168,13 +176,13 @@ fn reserve(len: usize, at: Option<u64>) -> Option<*mut u8> {
             unsafe { libc::munmap(p, len) };
         }
     }
-    let over = len + PAGE as usize;
+    let over = len + HUGE_PAGE as usize;
     // SAFETY: a fresh anonymous mapping anywhere.
     let p = unsafe { libc::mmap(std::ptr::null_mut(), over, prot, flags, -1, 0) };
     if p == libc::MAP_FAILED {
         return None;
     }
-    let start = (p as u64).next_multiple_of(PAGE);
+    let start = (p as u64 + lead).next_multiple_of(HUGE_PAGE) - lead;
     let (lead, trail) = (
         start - p as u64,
         (p as u64 + over as u64) - (start + len as u64),
@@ -191,8 +199,93 @@ fn reserve(len: usize, at: Option<u64>) -> Option<*mut u8> {
     Some(start as *mut u8)
 }
 
-/// Maps the dump at `offset` of the file privately over `dump_base` in
-/// three parts: hot, discardable and cold, each starting 64 KiB aligned.
+/// Reads bytes `start..end` of the dump (which begins at `offset` of the
+/// file) to the same offsets at `dump_base`,
+/// into anonymous memory asked to be huge pages and populated in one call
+/// (a page fault per 4 KiB page would cost more than the copy).
+fn read_part(
+    (file, offset): (&File, u64),
+    dump_base: u64,
+    start: u64,
+    end: u64,
+) -> Result<(), String> {
+    if end <= start {
+        return Ok(());
+    }
+    let at = dump_base + start;
+    let len = (end - start) as usize;
+    // SAFETY: advice on our own anonymous reservation; failure (no THP,
+    // kernel before 5.14, an unaligned start) only loses speed.
+    unsafe {
+        libc::madvise(at as *mut _, len, libc::MADV_HUGEPAGE);
+        libc::madvise(at as *mut _, len, libc::MADV_POPULATE_WRITE);
+    }
+    // SAFETY: the range lies inside our reservation.
+    let buf = unsafe { std::slice::from_raw_parts_mut(at as *mut u8, len) };
+    file.read_exact_at(buf, offset + start)
+        .map_err(|e| format!("cannot read bytes {start}..{end}: {e}"))
+}
+
+/// Applies `relocs` to the dump at `base`: each adds `add[type]` to its
+/// word, bignums move their limb pointer (and a fresh dump's
+/// `{int32 data_location, int32 nlimbs}` becomes an mpz `{alloc, size,
+/// limbs}`). Every byte written must lie in `owned`.
+///
+/// # Safety
+/// `owned` must lie in the dump at `base`, and no other thread may touch it.
+unsafe fn apply(
+    base: u64,
+    owned: Range<u64>,
+    relocs: DumpRelocTable<'_>,
+    add: &[Option<u64>; 32],
+    layout: Layout,
+    delta: Option<u64>,
+) -> Result<(), String> {
+    let word = |offset: u64| (base + offset) as *mut u64;
+    for (offset, t) in relocs.raw() {
+        let kind = add[t as usize];
+        let len = if kind.is_some() { 8 } else { 24 };
+        if offset < owned.start || offset + len > owned.end {
+            return Err(format!(
+                "relocation at offset {offset} lies outside {}..{} (beyond cold_start, \
+                 or the table is not sorted)",
+                owned.start, owned.end
+            ));
+        }
+        match kind {
+            // SAFETY (all writes): inside `owned`, checked above.
+            Some(a) => {
+                let site = word(offset);
+                site.write_unaligned(site.read_unaligned().wrapping_add(a));
+            }
+            None => match (RelocKind::from_type(t, layout), delta) {
+                (RelocKind::Bignum, Some(d)) => {
+                    let limbs = word(offset + 16);
+                    limbs.write_unaligned(limbs.read_unaligned().wrapping_add(d));
+                }
+                (RelocKind::Bignum, None) => {
+                    let packed = word(offset + 8).read_unaligned();
+                    let data = u64::from(packed as u32);
+                    let nlimbs = (packed >> 32) as u32 as i32;
+                    let mpz = u64::from(nlimbs.unsigned_abs()) | (u64::from(nlimbs as u32) << 32);
+                    word(offset + 8).write_unaligned(mpz);
+                    word(offset + 16).write_unaligned(base + data);
+                }
+                (other, _) => {
+                    return Err(format!(
+                        "unexpected relocation {} at offset {offset}",
+                        other.name()
+                    ))
+                }
+            },
+        }
+    }
+    Ok(())
+}
+
+/// Maps the dump at `offset` of the file privately over `dump_base` in three parts: hot,
+/// discardable and cold, each starting 64 KiB aligned. With `hot_read`,
+/// hot and discardable were read into memory and only cold is mapped.
 fn map_file(
     file: &File,
     name: &str,
@@ -200,10 +293,11 @@ fn map_file(
     dump_base: u64,
     size: u64,
     h: &Header,
+    hot_read: bool,
 ) -> Result<(), LoadError> {
     let adj = h.discardable_start.next_multiple_of(PAGE).min(h.cold_start);
     for (start, end) in [(0, adj), (adj, h.cold_start), (h.cold_start, size)] {
-        if end <= start {
+        if end <= start || (hot_read && start < h.cold_start) {
             continue;
         }
         // SAFETY: maps file pages over our own reservation.
@@ -319,52 +413,84 @@ impl LoadedHeap {
         let region_len = (area + dump_len) as usize;
         let mmap = options.mmap && offset.is_multiple_of(page_size());
 
-        // With mmap, peek at the tables first: the preferred base decides
-        // where the reservation goes.
-        let peeked = if mmap {
-            // SAFETY: a read-only private map of the range, dropped below.
-            let peek = unsafe {
+        // With mmap, parse the dump through a read-only map first: the
+        // preferred base decides where the reservation goes, and the tables
+        // are read from it (the hot part is filled in later, in parallel).
+        let peek = if mmap {
+            // SAFETY: a read-only private map of the dump's range, kept until
+            // the relocations are applied.
+            let map = unsafe {
                 memmap2::MmapOptions::new()
                     .offset(offset)
                     .len(size as usize)
                     .map(&file)
-            }
-            .map_err(|e| corrupt(&name, e.to_string()))?;
-            let dump = crate::Dump::parse(&peek).map_err(|e| corrupt(&name, e.to_string()))?;
-            Some((*dump.header(), preferred_base(&dump)))
+            };
+            Some(map.map_err(|e| corrupt(&name, e.to_string()))?)
         } else {
             None
         };
+        let peeked = match &peek {
+            Some(map) => {
+                let dump = crate::Dump::parse(map).map_err(|e| corrupt(&name, e.to_string()))?;
+                Some((*dump.header(), preferred_base(&dump)))
+            }
+            None => None,
+        };
         let preferred = peeked.and_then(|p| p.1);
-        let ptr =
-            reserve(region_len, preferred.and_then(|p| p.checked_sub(area))).ok_or_else(|| {
-                LoadError::OutOfMemory {
-                    path: name.clone(),
-                    detail: format!("cannot reserve {region_len} bytes"),
-                }
-            })?;
+        let ptr = reserve(
+            region_len,
+            preferred.and_then(|p| p.checked_sub(area)),
+            area,
+        )
+        .ok_or_else(|| LoadError::OutOfMemory {
+            path: name.clone(),
+            detail: format!("cannot reserve {region_len} bytes"),
+        })?;
         let region = Region {
             ptr,
             len: region_len,
         };
         let dump_base = ptr as u64 + area;
-        match peeked {
-            Some((header, _)) => map_file(&file, &name, offset, dump_base, size, &header)?,
-            None => {
-                // SAFETY: the region is ours and at least `size` bytes long.
-                let buf =
-                    unsafe { std::slice::from_raw_parts_mut(dump_base as *mut u8, size as usize) };
-                file.read_exact_at(buf, offset)
-                    .map_err(|e| corrupt(&name, format!("cannot read: {e}")))?;
+        // Relocation writes nearly every hot page, so unless the dump sits
+        // at its preferred base, hot and discardable are read in (by the
+        // relocating threads) and only cold, which nothing writes, is mapped.
+        let hot_read = match peeked {
+            Some((header, preferred)) => {
+                let hot_read = preferred != Some(dump_base);
+                map_file(&file, &name, offset, dump_base, size, &header, hot_read)?;
+                hot_read
             }
-        }
-        // SAFETY: the dump now lies at dump_base.
-        let bytes = unsafe { std::slice::from_raw_parts(dump_base as *const u8, size as usize) };
-        let dump = crate::Dump::parse(bytes).map_err(|e| corrupt(&name, e.to_string()))?;
+            None => {
+                read_part((&file, offset), dump_base, 0, size).map_err(|e| corrupt(&name, e))?;
+                true
+            }
+        };
+        let source: &[u8] = match &peek {
+            Some(map) => map,
+            // SAFETY: the dump now lies at dump_base; this view ends
+            // before anything writes to it.
+            None => unsafe { std::slice::from_raw_parts(dump_base as *const u8, size as usize) },
+        };
+        let dump = crate::Dump::parse(source).map_err(|e| corrupt(&name, e.to_string()))?;
         let header = *dump.header();
+        if let (Some(map), true, Some((_, table))) =
+            (&peek, hot_read, header.dump_reloc_tables().next())
+        {
+            // The relocating threads read the whole table: map it in one
+            // call rather than a fault every few pages (only speed is lost
+            // where the kernel lacks it).
+            let len = table.end(crate::header::DUMP_RELOC_SIZE) - table.offset;
+            let _ = map.advise_range(
+                memmap2::Advice::PopulateRead,
+                table.offset as usize,
+                len as usize,
+            );
+        }
         // A read dump learns its preferred base only now (it could not be
         // placed there) and relocates from it.
         let preferred = preferred_base(&dump);
+        // The discardable copies that tell the numbering are in the hot part
+        // a mapped load has not read yet: the map has them.
         let numbering = dump
             .pvec_numbering()
             .numbering
@@ -397,6 +523,7 @@ impl LoadedHeap {
             tables: HashMap::new(),
             report: LoadReport {
                 mmap,
+                hot_read,
                 dump_base,
                 preferred_base: preferred,
                 dump_relocs_applied: 0,
@@ -405,7 +532,21 @@ impl LoadedHeap {
                 discarded_bytes: 0,
             },
         };
-        heap.relocate(&name, preferred, &emacs)?;
+        // The bytes from cold_start on (the tables among them), which no
+        // relocation writes.
+        let start = header.cold_start;
+        let tail: &[u8] = match &peek {
+            Some(map) => &map[start as usize..],
+            // SAFETY: the dump lies at dump_base and is `size` bytes long.
+            None => unsafe {
+                std::slice::from_raw_parts(
+                    (dump_base + start) as *const u8,
+                    (size - start) as usize,
+                )
+            },
+        };
+        let fill = (mmap && hot_read).then_some((&file, offset));
+        heap.relocate(&name, preferred, &emacs, (tail, start), fill)?;
         Ok(heap)
     }
 
@@ -429,92 +570,79 @@ impl LoadedHeap {
         unsafe { p.write_unaligned(value) }
     }
 
+    /// Applies the dump relocations, then the emacs relocations, drops the
+    /// discardable pages and rebuilds the hash tables. `tail` is the file
+    /// from the given offset (`cold_start`) on, holding the tables. With
+    /// `fill` (a file and the dump's offset in it), the hot and discardable
+    /// parts are first read from that file.
+    /// Two threads share the work, each its half of the dump.
     fn relocate(
         &mut self,
         name: &str,
         preferred: Option<u64>,
         emacs: &[EmacsReloc],
+        (tail, tail_offset): (&[u8], u64),
+        fill: Option<(&File, u64)>,
     ) -> Result<(), LoadError> {
         let header = self.header;
-        // The first table, read in place: it lies after the cold heap data,
-        // disjoint from every word a relocation writes.
         let (_, locator) = header
             .dump_reloc_tables()
             .next()
             .expect("every layout has one");
-        let table_len = locator.end(crate::header::DUMP_RELOC_SIZE) - locator.offset;
-        // SAFETY: Header::parse checked the table lies inside the file.
-        let table_bytes = unsafe {
-            std::slice::from_raw_parts(
-                (self.dump_base + locator.offset) as *const u8,
-                table_len as usize,
-            )
-        };
+        let table_end = locator.end(crate::header::DUMP_RELOC_SIZE);
+        let table_bytes = locator
+            .offset
+            .checked_sub(tail_offset)
+            .and_then(|from| tail.get(from as usize..(table_end - tail_offset) as usize))
+            .ok_or_else(|| corrupt(name, "dump relocation table overlaps the heap"))?;
         let relocs: DumpRelocTable<'_> = Table::new(table_bytes, locator.offset, header.layout);
         let lispsym = self.emacs_basis + image::LISPSYM;
         let at_preferred = preferred == Some(self.dump_base);
         let delta = preferred.map(|p| self.dump_base.wrapping_sub(p));
-        if !at_preferred {
-            for DumpReloc { offset, kind, .. } in relocs.iter() {
-                if matches!(
-                    kind,
-                    RelocKind::NativeCompUnit | RelocKind::NativeSubr | RelocKind::Invalid(_)
-                ) {
-                    return Err(corrupt(
-                        name,
-                        format!("unexpected relocation {} at offset {offset}", kind.name()),
-                    ));
-                }
-                if offset + 8 > header.cold_start {
-                    return Err(corrupt(
-                        name,
-                        format!(
-                            "relocation at offset {offset} lies beyond cold_start {}",
-                            header.cold_start
-                        ),
-                    ));
-                }
-                let site = self.dump_base + offset;
-                let word = self.read(site).expect("inside the dump");
-                let new = match (delta, kind) {
-                    (Some(_), RelocKind::DumpLispValue(LispType::Symbol)) => word,
-                    (Some(d), RelocKind::Bignum) => {
-                        let limbs = self.read(site + 16).expect("inside the dump");
-                        self.store(site + 16, limbs.wrapping_add(d));
-                        continue;
-                    }
-                    (Some(d), _) => word.wrapping_add(d),
-                    (None, RelocKind::EmacsPtrRaw) => word.wrapping_add(self.emacs_basis),
-                    (None, RelocKind::DumpPtrRaw) => word.wrapping_add(self.dump_base),
-                    (None, RelocKind::DumpLispValue(LispType::Symbol)) => {
-                        (self.dump_base + word).wrapping_sub(lispsym)
-                    }
-                    (None, RelocKind::DumpLispValue(t)) => {
-                        self.dump_base + word + u64::from(t.tag())
-                    }
-                    (None, RelocKind::EmacsLispValue(t)) => {
-                        self.emacs_basis + word + u64::from(t.tag())
-                    }
-                    (None, RelocKind::Bignum) => {
-                        // {int32 data_location, int32 nlimbs} -> mpz {alloc, size, limbs}.
-                        let word = self.read(site + 8).expect("inside the dump");
-                        let data = u64::from(word as u32);
-                        let nlimbs = (word >> 32) as u32 as i32;
-                        let mpz =
-                            u64::from(nlimbs.unsigned_abs()) | (u64::from(nlimbs as u32) << 32);
-                        self.store(site + 8, mpz);
-                        self.store(site + 16, self.dump_base + data);
-                        continue;
-                    }
-                    (None, other) => {
-                        return Err(corrupt(
-                            name,
-                            format!("unexpected relocation {} at offset {offset}", other.name()),
-                        ))
-                    }
+        let add = (!at_preferred).then(|| self.addends(header.layout, delta));
+        let cold = header.cold_start;
+        // The halves: bytes are read split at a huge page, relocations split
+        // by entry, each thread's sites in its own byte range (in a sorted
+        // table, the first half's lie before the second's first site).
+        let read_mid = (cold / 2).next_multiple_of(HUGE_PAGE).min(cold);
+        let k = relocs.len() / 2;
+        let reloc_mid = relocs.get(k).map_or(cold, |r| r.offset.min(cold));
+        let parts = [
+            (0..read_mid, 0..reloc_mid, 0..k),
+            (read_mid..cold, reloc_mid..cold, k..relocs.len()),
+        ];
+        let barrier = std::sync::Barrier::new(parts.len());
+        let base = self.dump_base;
+        let layout = header.layout;
+        let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+            let work = |(read, owned, entries): (Range<u64>, Range<u64>, Range<usize>)| {
+                let read = match fill {
+                    Some(file) => read_part(file, base, read.start, read.end),
+                    None => Ok(()),
                 };
-                self.store(site, new);
-            }
+                // Nobody writes before both halves are in.
+                barrier.wait();
+                read?;
+                let Some(add) = &add else { return Ok(()) };
+                let size = crate::header::DUMP_RELOC_SIZE as usize;
+                let part = Table::new(
+                    &table_bytes[entries.start * size..entries.end * size],
+                    relocs.entry_offset(entries.start),
+                    layout,
+                );
+                // SAFETY: each part writes only inside its own byte range
+                // of the dump (checked per entry); the ranges are disjoint.
+                unsafe { apply(base, owned, part, add, layout, delta) }
+            };
+            let [first, second] = parts;
+            let other = scope.spawn(move || work(second));
+            let mine = work(first);
+            vec![mine, other.join().expect("relocation thread")]
+        });
+        for r in results {
+            r.map_err(|e| corrupt(name, e))?;
+        }
+        if !at_preferred {
             self.report.dump_relocs_applied = relocs.len() as u64;
         }
         for r in emacs {
@@ -592,6 +720,26 @@ impl LoadedHeap {
         self.report.emacs_relocs_applied = emacs.len() as u64;
         self.discard();
         self.thaw_hash_tables(name)
+    }
+
+    /// What a dump relocation of each 5-bit type adds to its word; `None`
+    /// for the kinds that are not one addition (bignums, invalid types).
+    /// `delta` is set when the words were pre-relocated for another base.
+    fn addends(&self, layout: Layout, delta: Option<u64>) -> [Option<u64>; 32] {
+        let lispsym = self.emacs_basis + image::LISPSYM;
+        std::array::from_fn(|t| match (delta, RelocKind::from_type(t as u32, layout)) {
+            (_, RelocKind::Bignum | RelocKind::NativeCompUnit | RelocKind::NativeSubr)
+            | (_, RelocKind::Invalid(_)) => None,
+            (Some(_), RelocKind::DumpLispValue(LispType::Symbol)) => Some(0),
+            (Some(d), _) => Some(d),
+            (None, RelocKind::EmacsPtrRaw) => Some(self.emacs_basis),
+            (None, RelocKind::DumpPtrRaw) => Some(self.dump_base),
+            (None, RelocKind::DumpLispValue(LispType::Symbol)) => {
+                Some(self.dump_base.wrapping_sub(lispsym))
+            }
+            (None, RelocKind::DumpLispValue(t)) => Some(self.dump_base + u64::from(t.tag())),
+            (None, RelocKind::EmacsLispValue(t)) => Some(self.emacs_basis + u64::from(t.tag())),
+        })
     }
 
     /// Gives back the whole pages of the discardable region.

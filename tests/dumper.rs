@@ -143,6 +143,35 @@ fn runtime_refuses_a_foreign_fingerprint_failed_dump_and_non_dump() {
 }
 
 #[test]
+fn runtime_refuses_an_unsorted_relocation_table() {
+    // Two threads relocate one half each; an entry of one half pointing into
+    // the other must be an error (not a race), on both load paths.
+    let mut bytes = std::fs::read(reference("emacs-28")).unwrap();
+    let dump = pdmp::Dump::parse(&bytes).unwrap();
+    let (_, table) = dump.header().dump_reloc_tables().next().unwrap();
+    assert!(table.count > 2);
+    let first = table.offset as usize;
+    let last = first + 4 * (table.count as usize - 1);
+    for i in 0..4 {
+        bytes.swap(first + i, last + i);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let unsorted = dir.path().join("unsorted.pdmp");
+    std::fs::write(&unsorted, &bytes).unwrap();
+    for read in [false, true] {
+        let mut cmd = runtime();
+        if read {
+            cmd.arg("--no-mmap");
+        }
+        cmd.arg(&unsorted)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("unsorted.pdmp"))
+            .stderr(predicates::str::contains("the table is not sorted"));
+    }
+}
+
+#[test]
 fn the_runtime_executable_carries_the_fingerprint_of_its_dumps() {
     let dump = std::fs::read(reference("emacs-30")).unwrap();
     let fingerprint = &dump[16..48];

@@ -187,10 +187,13 @@ fn preferred_base_skips_relocation_only_when_free() {
     let first = LoadedHeap::load(&path, &LoadOptions::default()).unwrap();
     assert_eq!(first.report.dump_base, base);
     assert_eq!(first.report.dump_relocs_applied, 0);
+    // Nothing to write: the hot part stays mapped from the file.
+    assert!(!first.report.hot_read);
     // The address is taken now: the second heap relocates and still decodes.
     let second = LoadedHeap::load(&path, &LoadOptions::default()).unwrap();
     assert_ne!(second.report.dump_base, base);
     assert!(second.report.dump_relocs_applied > 0);
+    assert!(second.report.hot_read);
     for h in [&first, &second] {
         assert_eq!(
             h.symbol_value("x").unwrap(),
