@@ -45,25 +45,39 @@ impl Dominators {
         let mut vertex: Vec<u32> = Vec::with_capacity(n + 1);
         let mut parent: Vec<u32> = Vec::with_capacity(n + 1);
         let mut postorder: Vec<u32> = Vec::with_capacity(n + 1);
-        let mut stack: Vec<(u32, u32)> = vec![(virtual_root, 0)];
+        // Stack entries: node, its preorder number, and the rest of its
+        // successors as a range of `targets` (or of `roots`).
+        let mut stack: Vec<(u32, u32, usize, usize)> = Vec::new();
         pre[n] = 0;
         vertex.push(virtual_root);
         parent.push(0);
-        while let Some(top) = stack.last_mut() {
-            let (v, next) = *top;
-            if let Some(&w) = successors(v).get(next as usize) {
-                top.1 += 1;
-                if pre[w as usize] == UNSEEN {
-                    pre[w as usize] = vertex.len() as u32;
-                    parent.push(pre[v as usize]);
-                    vertex.push(w);
-                    stack.push((w, 0));
+        for &root in roots {
+            if pre[root as usize] != UNSEEN {
+                continue;
+            }
+            pre[root as usize] = vertex.len() as u32;
+            parent.push(0);
+            vertex.push(root);
+            let r = root as usize;
+            stack.push((root, pre[r], start[r] as usize, start[r + 1] as usize));
+            while let Some(top) = stack.last_mut() {
+                let (v, p, next, end) = *top;
+                if next < end {
+                    top.2 += 1;
+                    let w = targets[next] as usize;
+                    if pre[w] == UNSEEN {
+                        pre[w] = vertex.len() as u32;
+                        parent.push(p);
+                        vertex.push(w as u32);
+                        stack.push((w as u32, pre[w], start[w] as usize, start[w + 1] as usize));
+                    }
+                } else {
+                    postorder.push(v);
+                    stack.pop();
                 }
-            } else {
-                postorder.push(v);
-                stack.pop();
             }
         }
+        postorder.push(virtual_root);
         let reached = vertex.len();
 
         // Predecessors of reachable nodes, by preorder number.

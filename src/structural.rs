@@ -239,7 +239,10 @@ impl Hasher<'_, '_, '_> {
         for (t, site) in self.graph.edges(index) {
             self.edges.push((site as u32, t, 0));
         }
-        self.edges.sort_unstable();
+        // Relocation tables are sorted, so edges mostly come in slot order.
+        if !self.edges.is_sorted() {
+            self.edges.sort_unstable();
+        }
         let bignum = self.blanks.bignums.binary_search(&start).is_ok();
         for i in 0..self.edges.len() {
             let (site, t, _) = self.edges[i];

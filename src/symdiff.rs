@@ -51,8 +51,14 @@ impl Analysis {
     /// Hashes, dominator tree and symbol table of `dump`.
     pub fn of(dump: &Dump<'_>, graph: &Graph, executable: Option<&Executable>) -> Analysis {
         let names = SymbolNames::new(dump, graph, executable);
-        let hashes = Hashes::compute(dump, graph, &names, executable);
-        let dominators = crate::stats::dominators(graph);
+        // The dominator tree and the hashes need only the graph: build the
+        // tree on a second thread (when both dumps are analysed at once,
+        // the smaller one's threads fill the cores the larger one leaves).
+        let (hashes, dominators) = std::thread::scope(|scope| {
+            let dominators = scope.spawn(|| crate::stats::dominators(graph));
+            let hashes = Hashes::compute(dump, graph, &names, executable);
+            (hashes, dominators.join().expect("dominator thread"))
+        });
         let mut symbols = HashMap::new();
         let mut unnamed_symbols = 0;
         for i in 0..graph.len() as u32 {
