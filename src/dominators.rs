@@ -263,7 +263,11 @@ mod tests {
     fn naive_idom(n: usize, edges: &[(u32, u32)], roots: &[u32]) -> Vec<Option<Option<u32>>> {
         let reach = |removed: Option<u32>| {
             let mut seen = vec![false; n];
-            let mut todo: Vec<u32> = roots.iter().copied().filter(|&r| Some(r) != removed).collect();
+            let mut todo: Vec<u32> = roots
+                .iter()
+                .copied()
+                .filter(|&r| Some(r) != removed)
+                .collect();
             while let Some(v) = todo.pop() {
                 if std::mem::replace(&mut seen[v as usize], true) {
                     continue;
@@ -287,11 +291,10 @@ mod tests {
                 let doms: Vec<u32> = (0..n as u32)
                     .filter(|&d| d as usize != v && !dominated[d as usize][v])
                     .collect();
-                Some(
+                Some(doms.iter().copied().find(|&d| {
                     doms.iter()
-                        .copied()
-                        .find(|&d| doms.iter().all(|&e| e == d || !dominated[e as usize][d as usize])),
-                )
+                        .all(|&e| e == d || !dominated[e as usize][d as usize])
+                }))
             })
             .collect()
     }
