@@ -156,7 +156,7 @@ impl<'a> Dump<'a> {
             .checked_add(len)
             .filter(|&end| end <= self.size())
             .map(|end| &self.data[offset as usize..end as usize])
-            .ok_or(Error::OutOfBounds {
+            .ok_or_else(|| Error::OutOfBounds {
                 what,
                 offset,
                 len,

@@ -124,11 +124,15 @@ impl Executable {
         for segment in &self.segments {
             let start = segment.file_offset as usize;
             let bytes = &self.map[start..start + segment.size as usize];
+            // The run before a NUL holds no NUL when the previous NUL lies
+            // before its start.
+            let mut previous: Option<usize> = None;
             for nul in memchr::memchr_iter(0, bytes) {
+                let before = previous.replace(nul);
                 let Some(begin) = nul.checked_sub(anchor_len as usize) else {
                     continue;
                 };
-                if bytes[begin..nul].contains(&0) {
+                if before.is_some_and(|p| p >= begin) {
                     continue;
                 }
                 let address = segment.address + begin as u64;

@@ -37,6 +37,9 @@ pub struct Hashes {
     /// name: what a reference to one hashes (like symbols, they are
     /// identities).
     identities: Vec<(u32, u64)>,
+    /// Per node: whether it is among `identities` (a dense test for the
+    /// hot loops; the hashes are looked up only for the few that are).
+    is_named: Vec<bool>,
 }
 
 /// Distinct seeds keep hashes of different things apart.
@@ -236,7 +239,10 @@ impl Hasher<'_, '_, '_> {
         for (t, site) in self.graph.edges(index) {
             self.edges.push((site as u32, t, 0));
         }
-        self.edges.sort_unstable();
+        // Relocation tables are sorted, so edges mostly come in slot order.
+        if !self.edges.is_sorted() {
+            self.edges.sort_unstable();
+        }
         let bignum = self.blanks.bignums.binary_search(&start).is_ok();
         for i in 0..self.edges.len() {
             let (site, t, _) = self.edges[i];
@@ -296,8 +302,8 @@ impl Hashes {
             if !graph.node(i).kind.is_symbol() {
                 continue;
             }
-            *slot = match names.name(i) {
-                Some(name) => mix(SEED_SYMBOL, xxh3_64(name.as_bytes())),
+            *slot = match names.name_bytes(i) {
+                Some(name) => mix(SEED_SYMBOL, xxh3_64(name)),
                 None => mix(SEED_SYMBOL, hasher.name_at(i, SymbolSlot::Name.offset())),
             };
         }
@@ -305,9 +311,18 @@ impl Hashes {
             .filter(|&i| !graph.node(i).kind.is_symbol() && hasher.is_identity(i))
             .map(|i| (i, hasher.identity(i)))
             .collect();
-        let reference = |node: &[u64], t: u32| match identities.binary_search_by_key(&t, |b| b.0) {
-            Ok(p) => identities[p].1,
-            Err(_) => node[t as usize],
+        let mut is_named = vec![false; n];
+        for &(i, _) in &identities {
+            is_named[i as usize] = true;
+        }
+        let reference = |node: &[u64], t: u32| {
+            if !is_named[t as usize] {
+                return node[t as usize];
+            }
+            match identities.binary_search_by_key(&t, |b| b.0) {
+                Ok(p) => identities[p].1,
+                Err(_) => node[t as usize],
+            }
         };
 
         // Iterative Tarjan over the followed edges.
@@ -391,7 +406,11 @@ impl Hashes {
                 }
             }
         }
-        Hashes { node, identities }
+        Hashes {
+            node,
+            identities,
+            is_named,
+        }
     }
 
     /// The hash of node `index`'s contents (for symbols: of their name).
@@ -402,16 +421,15 @@ impl Hashes {
     /// Whether node `index` is an identity (a symbol, buffer or unit), which
     /// references hash by name.
     pub fn is_identity(&self, graph: &Graph, index: u32) -> bool {
-        graph.node(index).kind.is_symbol()
-            || self
-                .identities
-                .binary_search_by_key(&index, |b| b.0)
-                .is_ok()
+        graph.node(index).kind.is_symbol() || self.is_named[index as usize]
     }
 
     /// What a reference to node `index` hashes: its name for identities,
     /// else its contents.
     pub fn reference(&self, index: u32) -> u64 {
+        if !self.is_named[index as usize] {
+            return self.node[index as usize];
+        }
         match self.identities.binary_search_by_key(&index, |b| b.0) {
             Ok(p) => self.identities[p].1,
             Err(_) => self.node[index as usize],

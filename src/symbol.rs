@@ -134,6 +134,13 @@ impl<'d, 'a, 'e> SymbolNames<'d, 'a, 'e> {
     /// The name of the symbol at node `node`, or `None` when the node is not
     /// a symbol or its name cannot be read (a C literal without executable).
     pub fn name(&self, node: u32) -> Option<String> {
+        self.name_bytes(node)
+            .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+    }
+
+    /// The bytes of the name of the symbol at node `node`, as [`Self::name`]
+    /// reads them, without making a `String`.
+    pub fn name_bytes(&self, node: u32) -> Option<&[u8]> {
         if !self.graph.node(node).kind.is_symbol() {
             return None;
         }
@@ -149,7 +156,7 @@ impl<'d, 'a, 'e> SymbolNames<'d, 'a, 'e> {
             StringData::Dump(at) => self.dump.bytes_at(at, s.bytes, "string data").ok()?,
             StringData::Executable(rel) => self.executable?.bytes_at(rel, s.bytes)?,
         };
-        Some(String::from_utf8_lossy(bytes).into_owned())
+        Some(bytes)
     }
 
     /// Every symbol node with the name `name`.

@@ -41,14 +41,24 @@ pub struct Analysis {
     /// Symbols of the initial obarray whose names could not be read (C
     /// literals without the executable).
     pub unnamed_symbols: u64,
+    /// (content hash, node) of every node but raw data, sorted: symbols
+    /// hash their name, flags and compared slots, other nodes their
+    /// structural hash. Two dumps' lists differ where their objects do.
+    pub contents: Vec<(u64, u32)>,
 }
 
 impl Analysis {
     /// Hashes, dominator tree and symbol table of `dump`.
     pub fn of(dump: &Dump<'_>, graph: &Graph, executable: Option<&Executable>) -> Analysis {
         let names = SymbolNames::new(dump, graph, executable);
-        let hashes = Hashes::compute(dump, graph, &names, executable);
-        let dominators = crate::stats::dominators(graph);
+        // The dominator tree and the hashes need only the graph: build the
+        // tree on a second thread (when both dumps are analysed at once,
+        // the smaller one's threads fill the cores the larger one leaves).
+        let (hashes, dominators) = std::thread::scope(|scope| {
+            let dominators = scope.spawn(|| crate::stats::dominators(graph));
+            let hashes = Hashes::compute(dump, graph, &names, executable);
+            (hashes, dominators.join().expect("dominator thread"))
+        });
         let mut symbols = HashMap::new();
         let mut unnamed_symbols = 0;
         for i in 0..graph.len() as u32 {
@@ -72,11 +82,13 @@ impl Analysis {
                 },
             );
         }
+        let contents = contents(dump, graph, &hashes);
         Analysis {
             hashes,
             dominators,
             symbols,
             unnamed_symbols,
+            contents,
         }
     }
 }
@@ -346,33 +358,34 @@ fn changed_strings(
         .collect()
 }
 
+/// The sorted (content hash, node) list of [`Analysis::contents`].
+fn contents(dump: &Dump<'_>, graph: &Graph, hashes: &Hashes) -> Vec<(u64, u32)> {
+    let mut list: Vec<(u64, u32)> = (0..graph.len() as u32)
+        .filter(|&i| graph.node(i).kind != NodeKind::Raw)
+        .map(|i| {
+            let h = hashes.of(i);
+            if !graph.node(i).kind.is_symbol() {
+                return (h, i);
+            }
+            let slots = COMPARED.map(|s| hashes.slot(dump, graph, i, s));
+            let flags = Hashes::symbol_flags(dump, graph, i);
+            let mut bytes = [0u8; 40];
+            for (chunk, x) in bytes
+                .chunks_exact_mut(8)
+                .zip([h, flags, slots[0], slots[1], slots[2]])
+            {
+                chunk.copy_from_slice(&x.to_le_bytes());
+            }
+            (xxhash_rust::xxh3::xxh3_64(&bytes), i)
+        })
+        .collect();
+    list.sort_unstable();
+    list
+}
+
 /// Multiset difference of the structural hashes of both dumps, by kind.
 fn object_deltas(old: Side<'_, '_>, new: Side<'_, '_>) -> Vec<ObjectDelta> {
-    let content = |side: Side<'_, '_>| {
-        let mut list: Vec<(u64, u32)> = (0..side.graph.len() as u32)
-            .filter(|&i| side.graph.node(i).kind != NodeKind::Raw)
-            .map(|i| {
-                let h = side.analysis.hashes.of(i);
-                let h = if side.graph.node(i).kind.is_symbol() {
-                    let slots =
-                        COMPARED.map(|s| side.analysis.hashes.slot(side.dump, side.graph, i, s));
-                    let flags = Hashes::symbol_flags(side.dump, side.graph, i);
-                    xxhash_rust::xxh3::xxh3_64(
-                        &[h, flags, slots[0], slots[1], slots[2]]
-                            .iter()
-                            .flat_map(|x| x.to_le_bytes())
-                            .collect::<Vec<u8>>(),
-                    )
-                } else {
-                    h
-                };
-                (h, i)
-            })
-            .collect();
-        list.sort_unstable();
-        list
-    };
-    let (ol, nl) = (content(old), content(new));
+    let (ol, nl) = (&old.analysis.contents, &new.analysis.contents);
     let mut rows: Vec<ObjectDelta> = Vec::new();
     let numbering: [Option<PvecNumbering>; 2] =
         [old, new].map(|side| side.dump.pvec_numbering().numbering);
