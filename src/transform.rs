@@ -8,7 +8,10 @@
 //! pointer word relative to its own site, moves pointer words, other heap
 //! words, cold bytes and the tables into separate streams (tables as deltas
 //! and columns), so that each stream has uniform statistics. [`join`] puts
-//! the file back together, byte for byte, from the streams alone.
+//! the file back together, byte for byte, from the streams alone;
+//! [`Joiner`] does the same in the output buffer itself, around the two
+//! large streams decoded straight into their places (how a container is
+//! decompressed).
 //!
 //! `split` only accepts inputs whose geometry it can describe (a parsed
 //! header, tables back to back after the cold data, non-overlapping relocated
