@@ -2,7 +2,10 @@
 # Compression benchmark: pdmp compress/decompress against zstd -19, zstd -3,
 # xz -9e and lz4, side by side in one run, on the same file.
 #
-# Usage: bench/compress.sh [DUMP...]   (default: the installed Emacs's dump)
+# Usage: bench/compress.sh [DUMP...]
+#   default: the installed Emacs's dump, and a large reference dump made
+#   here with `pdmp dump` from the first 600 Lisp sources of emacs-el
+#   (57 MB; REFERENCE_FILES=N changes the count, 0 skips it).
 # Needs: apt-get install -y zstd xz-utils lz4 hyperfine
 # Prints, per dump, a Markdown table: size, ratio, mean compress and
 # decompress wall time (hyperfine), and the goal check
@@ -16,17 +19,26 @@ done
 cargo build --release --quiet
 pdmp="$PWD/target/release/pdmp"
 dumps=("$@")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 if [ ${#dumps[@]} -eq 0 ]; then
   dumps=("$(emacs --batch -Q --eval "(princ (cdr (assq 'dump-file-name (pdumper-stats))))" 2>/dev/null \
             || echo /usr/libexec/emacs/28.2/x86_64-linux-gnu/emacs.pdmp)")
+  if [ "${REFERENCE_FILES:-600}" -gt 0 ]; then
+    find /usr/share/emacs/28.2/lisp \( -name '*.el.gz' -o -name '*.el' \) | sort > "$work/all"
+    head -n "${REFERENCE_FILES:-600}" "$work/all" > "$work/sources"
+    xargs "$pdmp" dump -o "$work/reference.pdmp" < "$work/sources" >/dev/null
+    dumps+=("$work/reference.pdmp")
+  fi
 fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 for dump in "${dumps[@]}"; do
   cp "$dump" "$work/d.pdmp"
   cd "$work"
-  hyperfine --style none --warmup 1 --runs "${COMPRESS_RUNS:-3}" --export-json c.json \
+  # Level-19 and xz -9e compression of a large dump take minutes: one run.
+  if [ "$(stat -c %s d.pdmp)" -gt 33554432 ]; then warm=0 runs=${COMPRESS_RUNS:-1}; else warm=1 runs=${COMPRESS_RUNS:-3}; fi
+  hyperfine --style none --warmup "$warm" --runs "$runs" --export-json c.json \
     -n pdmp      "$pdmp compress --force -o d.pdmpz d.pdmp" \
     -n pdmp-fast "$pdmp compress --fast --force -o d.fast.pdmpz d.pdmp" \
     -n 'zstd -19' 'zstd -19 -q -f d.pdmp -o d.19.zst' \
@@ -65,5 +77,6 @@ print(f"\ngoal: ratio {ratio('pdmp'):.2f} >= xz -9e {ratio('xz -9e'):.2f}: {'met
       f"decompress {d['pdmp']['mean']*1000:.1f} ms <= zstd -19 {d['zstd -19']['mean']*1000:.1f} ms: "
       f"{'met' if ok_time else 'MISSED'}")
 PY
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   cd - >/dev/null
 done

@@ -3,38 +3,49 @@
 //! opens a raw dump or a container alike.
 //!
 //! A container is written only when its bytes decode back to the input, and a
-//! decoder returns bytes only when their length and SHA-256 equal what the
-//! container recorded. Layout (all integers little-endian):
+//! decoder returns bytes only when their length and checksum equal what the
+//! container recorded. Layout of version 2 (all integers little-endian):
 //!
 //! | offset | size | field |
 //! |---:|---:|---|
 //! | 0 | 8 | magic `\x89PDMPZ\r\n` |
-//! | 8 | 2 | container version (1) |
+//! | 8 | 2 | container version (2) |
 //! | 10 | 1 | codec (1 = zstd) |
 //! | 11 | 1 | transform (0 = none, 1 = relocation-aware split) |
 //! | 12 | 4 | stream count N (1 for transform 0, 7 for transform 1) |
 //! | 16 | 8 | original length |
-//! | 24 | 32 | SHA-256 of the original |
-//! | 56 | 16 N | per stream: raw length (u64), packed length (u64) |
-//! | 56 + 16 N | … | the packed streams back to back, one zstd frame each; the file ends with the last |
+//! | 24 | 1 | checksum kind (1 = SHA-256, 2 = XXH3-128) |
+//! | 25 | 7 | zero |
+//! | 32 | 32 | checksum of the original: the SHA-256 digest, or the XXH3-128 hash as 16 bytes big-endian (as `xxh128sum` prints it) then 16 zero bytes |
+//! | 64 | 16 N | per stream: raw length (u64), packed length (u64) |
+//! | 64 + 16 N | … | the packed streams back to back, one zstd frame each; the file ends with the last |
+//!
+//! Version 1 (still read) has no checksum kind: the SHA-256 digest is at 24
+//! and the directory at 56. Decompression decodes the two large streams
+//! straight into the output buffer ([`crate::transform::Joiner`]) on two
+//! threads, so it needs little memory beyond the dump it returns.
 
 use crate::dump::DumpFile;
 use crate::embed::{EmbedError, Embedded};
+use crate::transform::Joiner;
 use crate::transform::{self, JoinError};
 use crate::Dump;
 use sha2::{Digest, Sha256};
 use std::io::Read;
+use std::ops::Range;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// The first 8 bytes of every container.
 pub const MAGIC: [u8; 8] = *b"\x89PDMPZ\r\n";
-/// The container version this library writes and reads.
-pub const VERSION: u16 = 1;
+/// The container version this library writes (it reads 1 and 2).
+pub const VERSION: u16 = 2;
 /// Codec id of zstd, the only codec.
 pub const CODEC_ZSTD: u8 = 1;
-/// Bytes before the stream directory.
-pub const HEADER_SIZE: usize = 56;
+/// Bytes before the stream directory (version 2).
+pub const HEADER_SIZE: usize = 64;
+/// Bytes before the stream directory in version 1.
+const HEADER_SIZE_V1: usize = 56;
 
 /// zstd level of the default (small) mode and of `fast`.
 const LEVEL_SMALL: i32 = 19;
@@ -68,6 +79,48 @@ impl Transform {
         match self {
             Transform::None => &["bytes"],
             Transform::Relocation => &transform::STREAM_NAMES,
+        }
+    }
+}
+
+/// The checksum a container records of the original bytes. Both detect
+/// corruption with certainty short of 2^-128; neither authenticates (whoever
+/// can change the container can change the checksum it records).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum ChecksumKind {
+    /// SHA-256 (every version 1 container).
+    #[serde(rename = "sha256")]
+    Sha256 = 1,
+    /// XXH3-128, what version 2 writes: several times faster to verify.
+    #[serde(rename = "xxh3-128")]
+    Xxh3_128 = 2,
+}
+
+impl ChecksumKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChecksumKind::Sha256 => "sha256",
+            ChecksumKind::Xxh3_128 => "xxh3-128",
+        }
+    }
+
+    /// Bytes of the checksum (the field is 32 bytes, zero-padded).
+    pub fn digest_len(self) -> usize {
+        match self {
+            ChecksumKind::Sha256 => 32,
+            ChecksumKind::Xxh3_128 => 16,
+        }
+    }
+
+    /// The checksum of `data`, zero-padded to 32 bytes.
+    pub fn of(self, data: &[u8]) -> [u8; 32] {
+        match self {
+            ChecksumKind::Sha256 => Sha256::digest(data).into(),
+            ChecksumKind::Xxh3_128 => {
+                let mut field = [0; 32];
+                field[..16].copy_from_slice(&xxhash_rust::xxh3::xxh3_128(data).to_be_bytes());
+                field
+            }
         }
     }
 }
@@ -106,8 +159,12 @@ pub enum Error {
     #[error("{0} (the container is corrupted)")]
     Join(#[from] JoinError),
 
-    #[error("field `sha256` at offset 24 does not match the decompressed bytes (they hash to {found}): the container is corrupted")]
-    Checksum { found: String },
+    #[error("field `checksum` ({kind}) at offset {offset} does not match the decompressed bytes (they hash to {found}): the container is corrupted")]
+    Checksum {
+        kind: &'static str,
+        offset: u64,
+        found: String,
+    },
 
     #[error("zstd: {0}")]
     Codec(String),
@@ -127,7 +184,9 @@ pub struct Header {
     pub codec: u8,
     pub transform: Transform,
     pub original_len: u64,
-    pub sha256: [u8; 32],
+    pub checksum_kind: ChecksumKind,
+    /// The checksum field: [`ChecksumKind::digest_len`] bytes, then zeros.
+    pub checksum: [u8; 32],
     /// `(raw length, packed length)` of each stream, in order.
     pub streams: Vec<(u64, u64)>,
 }
@@ -164,7 +223,7 @@ pub fn compress(
     } else {
         LEVEL_SMALL
     };
-    let packed = in_parallel(&streams, |stream| {
+    let packed = in_parallel(streams.iter().collect(), |stream| {
         let packed = zstd_compress(stream, level);
         progress(stream.len() as u64);
         packed
@@ -172,6 +231,7 @@ pub fn compress(
     .into_iter()
     .collect::<Result<Vec<_>, _>>()?;
 
+    let checksum = ChecksumKind::Xxh3_128;
     let mut bytes = Vec::with_capacity(HEADER_SIZE + packed.iter().map(Vec::len).sum::<usize>());
     bytes.extend_from_slice(&MAGIC);
     bytes.extend_from_slice(&VERSION.to_le_bytes());
@@ -179,7 +239,9 @@ pub fn compress(
     bytes.push(transform as u8);
     bytes.extend_from_slice(&(streams.len() as u32).to_le_bytes());
     bytes.extend_from_slice(&(data.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&Sha256::digest(data));
+    bytes.push(checksum as u8);
+    bytes.extend_from_slice(&[0; 7]);
+    bytes.extend_from_slice(&checksum.of(data));
     for (raw, packed) in streams.iter().zip(&packed) {
         bytes.extend_from_slice(&(raw.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&(packed.len() as u64).to_le_bytes());
@@ -195,53 +257,113 @@ pub fn compress(
 }
 
 /// Decompresses a container, checking every field, the length and the
-/// SHA-256 of the result.
+/// checksum of the result.
 pub fn decompress(container: &[u8]) -> Result<Vec<u8>, Error> {
     let header = Header::parse(container)?;
     let names = header.transform.stream_names();
-    let mut offset = (HEADER_SIZE + 16 * header.streams.len()) as u64;
-    let mut slices = Vec::with_capacity(header.streams.len());
-    for &(raw, packed) in &header.streams {
-        slices.push((
-            offset,
-            raw,
-            &container[offset as usize..(offset + packed) as usize],
-        ));
-        offset += packed;
-    }
-    let streams = in_parallel(&slices, |&(offset, raw, packed)| {
-        zstd_decompress(packed, raw).map_err(|problem| (offset, problem))
-    })
-    .into_iter()
-    .enumerate()
-    .map(|(index, result)| {
-        result.map_err(|(offset, problem)| Error::Stream {
-            index,
-            name: names[index],
-            offset,
-            problem,
-        })
-    })
-    .collect::<Result<Vec<_>, _>>()?;
-    let data = match header.transform {
-        Transform::None => streams.into_iter().next().expect("one stream"),
-        Transform::Relocation => transform::join(&streams)?,
+    let frames = header.frames(container);
+    let stream_error = |index: usize, problem: String| Error::Stream {
+        index,
+        name: names[index],
+        offset: frames[index].0,
+        problem,
     };
-    if data.len() as u64 != header.original_len {
-        return Err(Error::BadField {
-            field: "original length".into(),
-            offset: 16,
-            value: header.original_len.to_string(),
-            problem: format!("the streams decode to {} bytes", data.len()),
-        });
-    }
-    let digest: [u8; 32] = Sha256::digest(&data).into();
-    if digest != header.sha256 {
+    // Recorded lengths are believed for allocations only within a ratio of
+    // the packed sizes; beyond it every stream is decoded into what it
+    // really holds, then joined.
+    let believed = header
+        .streams
+        .iter()
+        .all(|&(raw, packed)| raw <= MAX_RESERVED_RATIO * packed);
+    let data = match header.transform {
+        Transform::None => {
+            let (_, raw, packed) = frames[0];
+            zstd_decompress(packed, raw).map_err(|problem| stream_error(0, problem))?
+        }
+        Transform::Relocation if believed => decompress_in_place(&header, &frames, stream_error)?,
+        Transform::Relocation => {
+            let streams = in_parallel(frames.iter().collect(), |&(_, raw, packed)| {
+                zstd_decompress(packed, raw)
+            })
+            .into_iter()
+            .enumerate()
+            .map(|(index, result)| result.map_err(|problem| stream_error(index, problem)))
+            .collect::<Result<Vec<_>, _>>()?;
+            transform::join(&streams)?
+        }
+    };
+    header.check_length(data.len() as u64)?;
+    let found = header.checksum_kind.of(&data);
+    if found != header.checksum {
         return Err(Error::Checksum {
-            found: crate::header::hex(&digest),
+            kind: header.checksum_kind.name(),
+            offset: header.checksum_offset(),
+            found: crate::header::hex(&found[..header.checksum_kind.digest_len()]),
         });
     }
     Ok(data)
+}
+
+/// The relocation transform's streams decoded on two threads, the heap and
+/// cold streams straight into the output, the others side by side into one
+/// buffer, then joined in the output.
+fn decompress_in_place(
+    header: &Header,
+    frames: &[(u64, u64, &[u8])],
+    stream_error: impl Fn(usize, String) -> Error,
+) -> Result<Vec<u8>, Error> {
+    let (_, raw, packed) = frames[0];
+    let geometry = zstd_decompress(packed, raw).map_err(|problem| stream_error(0, problem))?;
+    let lens: Vec<u64> = header.streams.iter().map(|s| s.0).collect();
+    let joiner = Joiner::new(&geometry, &lens)?;
+    header.check_length(joiner.len() as u64)?;
+    // Both within MAX_RESERVED_RATIO of the container's size, and the
+    // aside streams, as Joiner::new checked, within the file's length.
+    let mut out = crate::hugepages::zeroed(joiner.len());
+    let (mut placed, mut kept) = (Vec::new(), Vec::new());
+    for (index, &len) in lens.iter().enumerate().skip(1) {
+        match joiner.place(index) {
+            Some(range) => placed.push((index, range)),
+            None => {
+                let start = kept
+                    .last()
+                    .map_or(0, |(_, r): &(usize, Range<usize>)| r.end);
+                kept.push((index, start..start + len as usize));
+            }
+        }
+    }
+    let mut aside = crate::hugepages::zeroed(kept.last().map_or(0, |(_, r)| r.end));
+    let mut jobs = carve(&mut out, placed);
+    jobs.extend(carve(&mut aside, kept.clone()));
+    // The largest first, so that the two threads finish together.
+    jobs.sort_by_key(|(index, place)| (std::cmp::Reverse(place.len()), *index));
+    for (index, result) in in_parallel(jobs, |(index, place)| {
+        (index, zstd_decompress_into(frames[index].2, place))
+    }) {
+        result.map_err(|problem| stream_error(index, problem))?;
+    }
+    let mut streams: Vec<&[u8]> = vec![&[]; frames.len()];
+    streams[0] = &geometry;
+    for (index, range) in kept {
+        streams[index] = &aside[range];
+    }
+    joiner.finish(&mut out, &streams)?;
+    Ok(out)
+}
+
+/// Splits `buffer` into disjoint ranges, each paired with its key.
+fn carve<K>(buffer: &mut [u8], mut ranges: Vec<(K, Range<usize>)>) -> Vec<(K, &mut [u8])> {
+    ranges.sort_by_key(|(_, range)| range.start);
+    let (mut rest, mut consumed) = (buffer, 0);
+    let mut slices = Vec::with_capacity(ranges.len());
+    for (key, range) in ranges {
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(range.start - consumed);
+        let (slice, tail) = tail.split_at_mut(range.len());
+        slices.push((key, slice));
+        rest = tail;
+        consumed = range.end;
+    }
+    slices
 }
 
 impl Header {
@@ -275,12 +397,12 @@ impl Header {
         }
         let le64 = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
         let version = u16::from_le_bytes(field("version", 8, 2)?.try_into().expect("2 bytes"));
-        if version != VERSION {
+        if version != 1 && version != VERSION {
             return Err(bad(
                 "version",
                 8,
                 version.to_string(),
-                &format!("this pdmp reads container version {VERSION} only"),
+                &format!("this pdmp reads container versions 1 to {VERSION}"),
             ));
         }
         let codec = field("codec", 10, 1)?[0];
@@ -315,11 +437,48 @@ impl Header {
             ));
         }
         let original_len = le64(field("original length", 16, 8)?);
-        let sha256 = field("sha256", 24, 32)?.try_into().expect("32 bytes");
+        let (checksum_kind, checksum_at, header_size) = if version == 1 {
+            (ChecksumKind::Sha256, 24, HEADER_SIZE_V1)
+        } else {
+            let kind = match field("checksum kind", 24, 1)?[0] {
+                1 => ChecksumKind::Sha256,
+                2 => ChecksumKind::Xxh3_128,
+                other => {
+                    return Err(bad(
+                        "checksum kind",
+                        24,
+                        other.to_string(),
+                        "unknown checksum (1 = sha256, 2 = xxh3-128)",
+                    ))
+                }
+            };
+            if field("reserved", 25, 7)? != [0; 7] {
+                return Err(bad("reserved", 25, "not zero".into(), "must be zero"));
+            }
+            (kind, 32, HEADER_SIZE)
+        };
+        let checksum: [u8; 32] = field("checksum", checksum_at, 32)?
+            .try_into()
+            .expect("32 bytes");
+        if checksum[checksum_kind.digest_len()..]
+            .iter()
+            .any(|&b| b != 0)
+        {
+            return Err(bad(
+                "checksum",
+                checksum_at as u64,
+                crate::header::hex(&checksum),
+                &format!(
+                    "a {} checksum is {} bytes, the rest must be zero",
+                    checksum_kind.name(),
+                    checksum_kind.digest_len()
+                ),
+            ));
+        }
         let mut streams = Vec::with_capacity(expected);
-        let mut end = (HEADER_SIZE + 16 * expected) as u64;
+        let mut end = (header_size + 16 * expected) as u64;
         for index in 0..expected {
-            let at = HEADER_SIZE + 16 * index;
+            let at = header_size + 16 * index;
             let name = format!("stream {index} raw length");
             let raw = le64(field(&name, at, 8)?);
             if raw > original_len {
@@ -346,7 +505,7 @@ impl Header {
         if end != size {
             return Err(Error::BadField {
                 field: format!("stream {} packed length", expected - 1),
-                offset: (HEADER_SIZE + 16 * expected - 8) as u64,
+                offset: (header_size + 16 * expected - 8) as u64,
                 value: streams[expected - 1].1.to_string(),
                 problem: format!("the streams end at {end} but the file has {size} bytes"),
             });
@@ -356,14 +515,66 @@ impl Header {
             codec,
             transform,
             original_len,
-            sha256,
+            checksum_kind,
+            checksum,
             streams,
+        })
+    }
+
+    /// Bytes before the stream directory.
+    fn header_size(&self) -> usize {
+        if self.version == 1 {
+            HEADER_SIZE_V1
+        } else {
+            HEADER_SIZE
+        }
+    }
+
+    /// Where the checksum field lies.
+    pub fn checksum_offset(&self) -> u64 {
+        if self.version == 1 {
+            24
+        } else {
+            32
+        }
+    }
+
+    /// The recorded checksum in hex (its own length, without padding).
+    pub fn checksum_hex(&self) -> String {
+        crate::header::hex(&self.checksum[..self.checksum_kind.digest_len()])
+    }
+
+    /// `(offset, raw length, packed bytes)` of each stream of `container`
+    /// (the bytes this header was parsed from).
+    fn frames<'a>(&self, container: &'a [u8]) -> Vec<(u64, u64, &'a [u8])> {
+        let mut offset = (self.header_size() + 16 * self.streams.len()) as u64;
+        let mut frames = Vec::with_capacity(self.streams.len());
+        for &(raw, packed) in &self.streams {
+            frames.push((
+                offset,
+                raw,
+                &container[offset as usize..(offset + packed) as usize],
+            ));
+            offset += packed;
+        }
+        frames
+    }
+
+    fn check_length(&self, decoded: u64) -> Result<(), Error> {
+        if decoded == self.original_len {
+            return Ok(());
+        }
+        Err(Error::BadField {
+            field: "original length".into(),
+            offset: 16,
+            value: self.original_len.to_string(),
+            problem: format!("the streams decode to {decoded} bytes"),
         })
     }
 
     /// Total bytes of the container.
     pub fn container_len(&self) -> u64 {
-        (HEADER_SIZE + 16 * self.streams.len()) as u64
+        (self.header_size() + 16 * self.streams.len()) as u64
             + self.streams.iter().map(|s| s.1).sum::<u64>()
     }
 }
@@ -426,29 +637,27 @@ impl Source {
     }
 }
 
-/// Runs `work` on every item with two worker threads; results in item order.
-fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+/// Runs `work` on every item with two threads (this one and one more);
+/// results in item order.
+fn in_parallel<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let count = items.len();
+    let queue = Mutex::new(items.into_iter().enumerate());
+    let drain = || {
+        let mut mine = Vec::new();
+        loop {
+            let next = queue.lock().expect("queue").next();
+            let Some((i, item)) = next else { break };
+            mine.push((i, work(item)));
+        }
+        mine
+    };
     let done = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        mine.push((i, work(item)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("worker thread"))
-            .collect::<Vec<_>>()
+        let helper = scope.spawn(drain);
+        let mut done = drain();
+        done.extend(helper.join().expect("worker thread"));
+        done
     });
+    let mut results: Vec<Option<R>> = (0..count).map(|_| None).collect();
     for (i, r) in done {
         results[i] = Some(r);
     }
@@ -476,18 +685,11 @@ fn zstd_compress(data: &[u8], level: i32) -> Result<Vec<u8>, Error> {
 /// times the packed size (then the frame is decoded in one call, straight
 /// into place); beyond that the output grows with what is really decoded.
 fn zstd_decompress(packed: &[u8], raw: u64) -> Result<Vec<u8>, String> {
-    use zstd::zstd_safe::DParameter;
     let zstd = |e: std::io::Error| format!("zstd: {e}");
     let out = if raw <= MAX_RESERVED_RATIO * packed.len() as u64 {
-        let mut decoder = zstd::bulk::Decompressor::new().map_err(zstd)?;
-        decoder
-            .set_parameter(DParameter::WindowLogMax(WINDOW_LOG_MAX))
-            .map_err(zstd)?;
-        let mut out = Vec::with_capacity(raw as usize);
-        decoder
-            .decompress_to_buffer(packed, &mut out)
-            .map_err(|e| format!("zstd: {e} (the directory says {raw} bytes)"))?;
-        out
+        let mut out = crate::hugepages::zeroed(raw as usize);
+        zstd_decompress_into(packed, &mut out)?;
+        return Ok(out);
     } else {
         let mut decoder = zstd::stream::read::Decoder::with_buffer(packed).map_err(zstd)?;
         decoder.window_log_max(WINDOW_LOG_MAX).map_err(zstd)?;
@@ -507,4 +709,25 @@ fn zstd_decompress(packed: &[u8], raw: u64) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(out)
+}
+
+/// Decodes one zstd frame into `out`, which it must fill exactly (its
+/// length is believed: the caller bounded it).
+fn zstd_decompress_into(packed: &[u8], out: &mut [u8]) -> Result<(), String> {
+    use zstd::zstd_safe::DParameter;
+    let zstd = |e: std::io::Error| format!("zstd: {e}");
+    let mut decoder = zstd::bulk::Decompressor::new().map_err(zstd)?;
+    decoder
+        .set_parameter(DParameter::WindowLogMax(WINDOW_LOG_MAX))
+        .map_err(zstd)?;
+    let raw = out.len();
+    let written = decoder
+        .decompress_to_buffer(packed, out)
+        .map_err(|e| format!("zstd: {e} (the directory says {raw} bytes)"))?;
+    if written != raw {
+        return Err(format!(
+            "decodes to {written} bytes, the directory says {raw}"
+        ));
+    }
+    Ok(())
 }

@@ -41,6 +41,7 @@ pub mod executable;
 pub mod graph;
 pub mod header;
 pub mod heap;
+pub mod hugepages;
 pub mod image;
 pub mod lisp;
 pub mod loader;

@@ -8,7 +8,10 @@
 //! pointer word relative to its own site, moves pointer words, other heap
 //! words, cold bytes and the tables into separate streams (tables as deltas
 //! and columns), so that each stream has uniform statistics. [`join`] puts
-//! the file back together, byte for byte, from the streams alone.
+//! the file back together, byte for byte, from the streams alone;
+//! [`Joiner`] does the same in the output buffer itself, around the two
+//! large streams decoded straight into their places (how a container is
+//! decompressed).
 //!
 //! `split` only accepts inputs whose geometry it can describe (a parsed
 //! header, tables back to back after the cold data, non-overlapping relocated
@@ -87,13 +90,6 @@ struct Geometry {
 
 const OFFSET_MASK: u32 = (1 << 27) - 1;
 
-/// A relocated word: its offset in the file and how it is rewritten.
-#[derive(Debug, Clone, Copy)]
-struct Site {
-    offset: u64,
-    relative: bool,
-}
-
 /// Splits a dump into streams, or `None` when the bytes are not a dump whose
 /// geometry the transform covers.
 pub fn split(data: &[u8]) -> Option<Vec<Vec<u8>>> {
@@ -109,12 +105,12 @@ pub fn split(data: &[u8]) -> Option<Vec<Vec<u8>>> {
     let heap = &data[..geometry.cold_start as usize];
     let mut at = 0usize;
     let mut pointers = Vec::with_capacity(sites.len() * 8);
-    for site in &sites {
-        let start = site.offset as usize;
+    for &site in &sites {
+        let start = (site & !1) as usize;
         streams[HEAP].extend_from_slice(&heap[at..start]);
         let word = u64::from_le_bytes(heap[start..start + 8].try_into().expect("8 bytes"));
-        let stored = if site.relative {
-            word.wrapping_sub(site.offset)
+        let stored = if site & 1 == 1 {
+            word.wrapping_sub(start as u64)
         } else {
             word
         };
@@ -135,147 +131,287 @@ pub fn split(data: &[u8]) -> Option<Vec<Vec<u8>>> {
     Some(streams)
 }
 
-/// Rebuilds the original bytes from the streams of [`split`].
-pub fn join(streams: &[Vec<u8>]) -> Result<Vec<u8>, JoinError> {
-    if streams.len() != STREAM_NAMES.len() {
-        return Err(JoinError {
-            stream: STREAM_NAMES[GEOMETRY],
-            position: 0,
-            problem: format!(
-                "{} streams, the transform has {}",
-                streams.len(),
-                STREAM_NAMES.len()
-            ),
-        });
+/// How the streams of [`split`] become the file again. The two large
+/// streams, heap words and cold bytes, are decoded by the caller straight
+/// into their place in the output ([`Joiner::place`]); [`Joiner::finish`]
+/// then builds the rest around them in place, so a rebuild needs little
+/// memory beyond the file itself.
+///
+/// ```no_run
+/// # let streams: Vec<Vec<u8>> = vec![];
+/// use pdmp::transform::Joiner;
+/// let lens: Vec<u64> = streams.iter().map(|s| s.len() as u64).collect();
+/// let joiner = Joiner::new(&streams[0], &lens)?;
+/// let mut out = vec![0; joiner.len()];
+/// let mut aside: Vec<&[u8]> = Vec::new();
+/// for (index, stream) in streams.iter().enumerate() {
+///     match joiner.place(index) {
+///         Some(range) => out[range].copy_from_slice(stream), // or decode there
+///         None => {}
+///     }
+///     aside.push(stream);
+/// }
+/// joiner.finish(&mut out, &aside)?;
+/// # Ok::<(), pdmp::transform::JoinError>(())
+/// ```
+#[derive(Debug)]
+pub struct Joiner {
+    geometry: Geometry,
+    lens: [usize; STREAM_NAMES.len()],
+}
+
+impl Joiner {
+    /// From the decoded geometry stream and the length of every stream (as
+    /// a container's directory records them), checked against each other:
+    /// the file length is the sum of what the streams hold.
+    pub fn new(geometry: &[u8], lens: &[u64]) -> Result<Joiner, JoinError> {
+        if lens.len() != STREAM_NAMES.len() {
+            return Err(err(
+                GEOMETRY,
+                0,
+                format!(
+                    "{} streams, the transform has {}",
+                    lens.len(),
+                    STREAM_NAMES.len()
+                ),
+            ));
+        }
+        let geometry = Geometry::decode(geometry)?;
+        let entries = |kind: TableKind| -> u64 {
+            geometry
+                .tables
+                .iter()
+                .filter(|t| t.kind == kind)
+                .map(|t| t.count)
+                .sum()
+        };
+        let packed = entries(TableKind::DumpRelocs) + entries(TableKind::ObjectStarts);
+        let emacs = entries(TableKind::EmacsRelocs) * EMACS_RELOC_SIZE;
+        let table_bytes = packed * DUMP_RELOC_SIZE + emacs;
+        // `Geometry::decode` checked the tables lie in order inside the file.
+        let cold = geometry.len - geometry.cold_start - table_bytes;
+        let expected = [
+            (TABLE_TYPES, packed, packed),
+            // A delta is one to five varint bytes.
+            (TABLE_OFFSETS, packed, 5 * packed),
+            (EMACS_RELOCS, emacs, emacs),
+            (COLD, cold, cold),
+            (POINTERS, 0, geometry.cold_start),
+            (HEAP, 0, geometry.cold_start),
+        ];
+        for (stream, min, max) in expected {
+            if !(min..=max).contains(&lens[stream]) {
+                let want = if min == max {
+                    min.to_string()
+                } else {
+                    format!("{min} to {max}")
+                };
+                return Err(err(
+                    stream,
+                    lens[stream],
+                    format!("holds {} bytes, the geometry needs {want}", lens[stream]),
+                ));
+            }
+        }
+        if !lens[POINTERS].is_multiple_of(8) || lens[HEAP] + lens[POINTERS] != geometry.cold_start {
+            return Err(err(
+                HEAP,
+                lens[HEAP],
+                format!(
+                    "{} bytes with {} pointer bytes do not fill the {}-byte heap",
+                    lens[HEAP], lens[POINTERS], geometry.cold_start
+                ),
+            ));
+        }
+        let mut sizes = [0usize; STREAM_NAMES.len()];
+        for (size, &len) in sizes.iter_mut().zip(lens) {
+            // Every length is now at most the file's (below 2^31).
+            *size = len.min(geometry.len) as usize;
+        }
+        Ok(Joiner {
+            geometry,
+            lens: sizes,
+        })
     }
-    let geometry = Geometry::decode(&streams[GEOMETRY])?;
-    // The file is exactly what the streams hold: check before allocating it.
-    let held = streams[HEAP].len()
-        + streams[POINTERS].len()
-        + streams[COLD].len()
-        + streams[EMACS_RELOCS].len()
-        + 4 * streams[TABLE_TYPES].len();
-    if held as u64 != geometry.len {
-        return Err(err(
-            GEOMETRY,
-            1,
-            format!(
-                "file length {} differs from the {held} bytes the streams hold",
-                geometry.len
-            ),
-        ));
+
+    /// The length of the rebuilt file.
+    pub fn len(&self) -> usize {
+        self.geometry.len as usize
     }
-    // Zeroed by the allocator (fresh pages), bounded by the streams' size.
-    let mut out = vec![0u8; geometry.len as usize];
-    let mut offsets = Reader::new(TABLE_OFFSETS, &streams[TABLE_OFFSETS]);
-    let mut types = Reader::new(TABLE_TYPES, &streams[TABLE_TYPES]);
-    let emacs = &streams[EMACS_RELOCS];
-    let mut emacs_at = 0usize;
-    for table in &geometry.tables {
-        let target = &mut out[table.offset as usize..table.end() as usize];
-        match table.kind {
-            TableKind::DumpRelocs | TableKind::ObjectStarts => {
-                let mut previous = 0u32;
-                for entry in target.chunks_exact_mut(4) {
-                    let delta = offsets.varint()?;
-                    let delta = u32::try_from(delta)
-                        .ok()
-                        .filter(|&d| d <= OFFSET_MASK)
-                        .ok_or_else(|| offsets.error("offset delta above 27 bits"))?;
-                    let offset = previous.wrapping_add(delta) & OFFSET_MASK;
-                    previous = offset;
-                    let kind = u32::from(types.byte()?);
-                    entry.copy_from_slice(&(offset | kind << 27).to_le_bytes());
+
+    /// Whether the rebuilt file is empty (never, for a real dump).
+    pub fn is_empty(&self) -> bool {
+        self.geometry.len == 0
+    }
+
+    /// Where in the output stream `index` is to be decoded, or `None` when
+    /// it is kept aside and given to [`Joiner::finish`].
+    pub fn place(&self, index: usize) -> Option<std::ops::Range<usize>> {
+        let cold_start = self.geometry.cold_start as usize;
+        match index {
+            HEAP => Some(self.lens[POINTERS]..cold_start),
+            COLD => Some(cold_start..cold_start + self.lens[COLD]),
+            _ => None,
+        }
+    }
+
+    /// Completes `out` ([`Joiner::len`] bytes, the placed streams already
+    /// in their places) from the other streams (`aside[i]` is stream `i`;
+    /// placed streams are not read).
+    pub fn finish(&self, out: &mut [u8], aside: &[&[u8]]) -> Result<(), JoinError> {
+        let geometry = &self.geometry;
+        if out.len() != self.len() || aside.len() != STREAM_NAMES.len() {
+            return Err(err(
+                GEOMETRY,
+                0,
+                format!(
+                    "{} streams and {} output bytes for a {}-byte file",
+                    aside.len(),
+                    out.len(),
+                    self.len()
+                ),
+            ));
+        }
+        for (index, stream) in aside.iter().enumerate() {
+            if self.place(index).is_none() && stream.len() != self.lens[index] {
+                return Err(err(
+                    index,
+                    stream.len() as u64,
+                    format!(
+                        "decoded to {} bytes, not {}",
+                        stream.len(),
+                        self.lens[index]
+                    ),
+                ));
+            }
+        }
+        // The cold stream goes on with the bytes between and after the
+        // tables: move each piece to its place, the last first (every piece
+        // moves towards the end).
+        let mut pieces = Vec::with_capacity(geometry.tables.len() + 1);
+        let mut at = geometry.tables_start;
+        for table in &geometry.tables {
+            pieces.push((at as usize, table.offset as usize));
+            at = table.end();
+        }
+        pieces.push((at as usize, self.len()));
+        let mut source = geometry.cold_start as usize + self.lens[COLD];
+        for &(start, end) in pieces.iter().rev() {
+            source -= end - start;
+            out.copy_within(source..source + (end - start), start);
+        }
+        // The tables, collecting the relocated words on the way.
+        let mut offsets = Reader::new(TABLE_OFFSETS, aside[TABLE_OFFSETS]);
+        let mut types = Reader::new(TABLE_TYPES, aside[TABLE_TYPES]);
+        let emacs = aside[EMACS_RELOCS];
+        let mut emacs_at = 0usize;
+        let mut sites = Vec::with_capacity(self.lens[POINTERS] / 8);
+        crate::hugepages::advise(&sites);
+        let rule = SiteRule::new(geometry.layout);
+        for table in &geometry.tables {
+            let target = &mut out[table.offset as usize..table.end() as usize];
+            match table.kind {
+                TableKind::DumpRelocs | TableKind::ObjectStarts => {
+                    let mut previous = 0u32;
+                    for entry in target.chunks_exact_mut(4) {
+                        let delta = offsets.varint()?;
+                        let delta = u32::try_from(delta)
+                            .ok()
+                            .filter(|&d| d <= OFFSET_MASK)
+                            .ok_or_else(|| offsets.error("offset delta above 27 bits"))?;
+                        let offset = previous.wrapping_add(delta) & OFFSET_MASK;
+                        previous = offset;
+                        let packed = offset | u32::from(types.byte()?) << 27;
+                        entry.copy_from_slice(&packed.to_le_bytes());
+                        if table.kind == TableKind::DumpRelocs {
+                            sites.extend(rule.site(packed));
+                        }
+                    }
+                }
+                TableKind::EmacsRelocs => {
+                    let size = target.len();
+                    let columns = emacs
+                        .get(emacs_at..emacs_at + size)
+                        .ok_or_else(|| err(EMACS_RELOCS, emacs_at as u64, "too short".into()))?;
+                    untranspose_into(columns, EMACS_RELOC_SIZE as usize, target);
+                    emacs_at += size;
                 }
             }
-            TableKind::EmacsRelocs => {
-                let size = target.len();
-                let columns = emacs
-                    .get(emacs_at..emacs_at + size)
-                    .ok_or_else(|| err(EMACS_RELOCS, emacs_at as u64, "too short".into()))?;
-                target.copy_from_slice(&untranspose(columns, EMACS_RELOC_SIZE as usize));
-                emacs_at += size;
+        }
+        offsets.finish()?;
+        types.finish()?;
+        if emacs_at != emacs.len() {
+            return Err(err(EMACS_RELOCS, emacs_at as u64, "bytes left over".into()));
+        }
+        if !order_sites(&mut sites, geometry.cold_start) {
+            return Err(err(
+                TABLE_OFFSETS,
+                0,
+                "relocations overlap or leave the heap".into(),
+            ));
+        }
+        let pointers = aside[POINTERS];
+        let n = sites.len();
+        if pointers.len() != n * 8 {
+            return Err(err(
+                POINTERS,
+                pointers.len() as u64,
+                format!("{n} sites need {} bytes", n * 8),
+            ));
+        }
+        // The heap words were decoded at the end of the heap; spread them
+        // towards the start around the pointer words. Before site `r` the
+        // unread heap bytes lie 8 (n - r) bytes ahead of where they go, so
+        // nothing is overwritten before it is read. Pointer words are
+        // stored as 8 byte planes: byte `i` of word `r` is at `i * n + r`.
+        let (mut at, mut from) = (0usize, pointers.len());
+        for (r, &site) in sites.iter().enumerate() {
+            let start = (site & !1) as usize;
+            let gap = start - at;
+            // Whole words, forwards: the source is at least 8 bytes ahead,
+            // so a word is read before anything overwrites it, and the up to
+            // 7 bytes copied past `start` are then overwritten by the
+            // pointer word (the unread heap begins 8 bytes after it).
+            let mut k = 0;
+            while k < gap {
+                let word: [u8; 8] = out[from + k..from + k + 8].try_into().expect("8 bytes");
+                out[at + k..at + k + 8].copy_from_slice(&word);
+                k += 8;
             }
+            from += gap;
+            let mut stored = [0u8; 8];
+            for (i, byte) in stored.iter_mut().enumerate() {
+                *byte = pointers[i * n + r];
+            }
+            let stored = u64::from_le_bytes(stored);
+            let word = if site & 1 == 1 {
+                stored.wrapping_add(start as u64)
+            } else {
+                stored
+            };
+            out[start..start + 8].copy_from_slice(&word.to_le_bytes());
+            at = start + 8;
         }
-    }
-    offsets.finish()?;
-    types.finish()?;
-    if emacs_at != emacs.len() {
-        return Err(err(EMACS_RELOCS, emacs_at as u64, "bytes left over".into()));
-    }
-    let sites = sites(&geometry, &out).ok_or_else(|| {
-        err(
-            TABLE_OFFSETS,
-            0,
-            "relocations overlap or leave the heap".into(),
-        )
-    })?;
-    let pointers = &streams[POINTERS];
-    if pointers.len() != sites.len() * 8 {
-        return Err(err(
-            POINTERS,
-            pointers.len() as u64,
-            format!("{} sites need {} bytes", sites.len(), sites.len() * 8),
-        ));
-    }
-    let heap = &streams[HEAP];
-    let cold_start = geometry.cold_start as usize;
-    if heap.len() + pointers.len() != cold_start {
-        return Err(err(
-            HEAP,
-            heap.len() as u64,
-            format!(
-                "{} bytes with {} pointer bytes do not fill the {cold_start}-byte heap",
-                heap.len(),
-                pointers.len()
-            ),
-        ));
-    }
-    // Pointer words are stored as 8 byte planes: byte `i` of word `r` is at
-    // `i * n + r`.
-    let n = sites.len();
-    let (mut at, mut from) = (0usize, 0usize);
-    for (r, site) in sites.iter().enumerate() {
-        let start = site.offset as usize;
-        let gap = start - at;
-        out[at..start].copy_from_slice(&heap[from..from + gap]);
-        from += gap;
-        let mut stored = [0u8; 8];
-        for (i, byte) in stored.iter_mut().enumerate() {
-            *byte = pointers[i * n + r];
-        }
-        let stored = u64::from_le_bytes(stored);
-        let word = if site.relative {
-            stored.wrapping_add(site.offset)
-        } else {
-            stored
-        };
-        out[start..start + 8].copy_from_slice(&word.to_le_bytes());
-        at = start + 8;
-    }
-    out[at..cold_start].copy_from_slice(&heap[from..]);
-    // Cold data and the bytes around the tables.
-    let cold = &streams[COLD];
-    let mut cold_at = 0usize;
-    let mut fill = |out: &mut [u8], start: u64, end: u64| -> Result<(), JoinError> {
-        let len = (end - start) as usize;
-        let bytes = cold
-            .get(cold_at..cold_at + len)
-            .ok_or_else(|| err(COLD, cold_at as u64, "too short".into()))?;
-        out[start as usize..end as usize].copy_from_slice(bytes);
-        cold_at += len;
+        // The rest of the heap is already in place.
+        debug_assert_eq!(from, at);
         Ok(())
-    };
-    fill(&mut out, geometry.cold_start, geometry.tables_start)?;
-    let mut at = geometry.tables_start;
-    for table in &geometry.tables {
-        fill(&mut out, at, table.offset)?;
-        at = table.end();
     }
-    fill(&mut out, at, geometry.len)?;
-    if cold_at != cold.len() {
-        return Err(err(COLD, cold_at as u64, "bytes left over".into()));
+}
+
+/// Rebuilds the original bytes from the streams of [`split`].
+pub fn join(streams: &[Vec<u8>]) -> Result<Vec<u8>, JoinError> {
+    let lens: Vec<u64> = streams.iter().map(|s| s.len() as u64).collect();
+    let joiner = Joiner::new(streams.first().map_or(&[], Vec::as_slice), &lens)?;
+    // Bounded by the streams' own size, which `Joiner::new` checked.
+    let mut out = vec![0u8; joiner.len()];
+    let mut aside: Vec<&[u8]> = Vec::with_capacity(streams.len());
+    for (index, stream) in streams.iter().enumerate() {
+        if let Some(range) = joiner.place(index) {
+            out[range].copy_from_slice(stream);
+        }
+        aside.push(stream);
     }
+    joiner.finish(&mut out, &aside)?;
     Ok(out)
 }
 
@@ -408,10 +544,75 @@ impl Geometry {
     }
 }
 
+/// A relocated word packed in a `u32`: its file offset (a multiple of 4,
+/// below 2^29) with bit 0 set when the word is stored relative to its site.
+type Site = u32;
+
+/// Which dump relocation types are sites, and which of those are stored
+/// relative to their site (bit 0 of the [`Site`]), by type.
+struct SiteRule([Option<u32>; 32]);
+
+impl SiteRule {
+    fn new(layout: Layout) -> SiteRule {
+        let mut rule = [None; 32];
+        for (flag, kind) in rule.iter_mut().zip(0u32..) {
+            *flag = match RelocKind::from_type(kind, layout) {
+                RelocKind::DumpPtrRaw => Some(1),
+                RelocKind::DumpLispValue(t) => Some(u32::from(t != LispType::Symbol)),
+                RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => Some(0),
+                _ => None,
+            };
+        }
+        SiteRule(rule)
+    }
+
+    /// The site of a dump relocation entry, `None` for kinds that do not
+    /// relocate a whole word the transform rewrites.
+    #[inline]
+    fn site(&self, entry: u32) -> Option<Site> {
+        let flag = self.0[(entry >> 27) as usize]?;
+        Some((entry & OFFSET_MASK) << 2 | flag)
+    }
+}
+
+/// Puts sites in file order; false when two overlap or one leaves
+/// `[0, cold_start)`.
+fn order_sites(sites: &mut [Site], cold_start: u64) -> bool {
+    // The first table (nearly every site) is in order already: sort the
+    // rest and merge it in from the back, without a buffer for the whole.
+    let run = sites
+        .windows(2)
+        .position(|w| w[0] > w[1])
+        .map_or(sites.len(), |i| i + 1);
+    let mut rest = sites[run..].to_vec();
+    rest.sort_unstable();
+    let (mut i, mut k) = (run, sites.len());
+    while let Some(&last) = rest.last() {
+        k -= 1;
+        if i > 0 && sites[i - 1] > last {
+            i -= 1;
+            sites[k] = sites[i];
+        } else {
+            sites[k] = last;
+            rest.pop();
+        }
+    }
+    let mut end = 0;
+    for &site in sites.iter() {
+        let offset = u64::from(site & !1);
+        if offset < end || offset + 8 > cold_start {
+            return false;
+        }
+        end = offset + 8;
+    }
+    true
+}
+
 /// The relocated words of the heap in file order, or `None` when two overlap
 /// or one leaves `[0, cold_start)`.
 fn sites(geometry: &Geometry, data: &[u8]) -> Option<Vec<Site>> {
     let mut sites = Vec::new();
+    let rule = SiteRule::new(geometry.layout);
     for table in geometry
         .tables
         .iter()
@@ -419,26 +620,11 @@ fn sites(geometry: &Geometry, data: &[u8]) -> Option<Vec<Site>> {
     {
         let bytes = &data[table.offset as usize..table.end() as usize];
         for entry in bytes.chunks_exact(4) {
-            let packed = u32::from_le_bytes(entry.try_into().expect("4 bytes"));
-            let offset = u64::from(packed & OFFSET_MASK) << 2;
-            let relative = match RelocKind::from_type(packed >> 27, geometry.layout) {
-                RelocKind::DumpPtrRaw => true,
-                RelocKind::DumpLispValue(t) => t != LispType::Symbol,
-                RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => false,
-                _ => continue,
-            };
-            sites.push(Site { offset, relative });
+            let entry = u32::from_le_bytes(entry.try_into().expect("4 bytes"));
+            sites.extend(rule.site(entry));
         }
     }
-    sites.sort_by_key(|s| s.offset);
-    let mut end = 0;
-    for site in &sites {
-        if site.offset < end || site.offset + 8 > geometry.cold_start {
-            return None;
-        }
-        end = site.offset + 8;
-    }
-    Some(sites)
+    order_sites(&mut sites, geometry.cold_start).then_some(sites)
 }
 
 /// Appends a table's entries to the table streams: packed tables as offset
@@ -484,15 +670,14 @@ fn transpose(bytes: &[u8], width: usize) -> Vec<u8> {
     out
 }
 
-fn untranspose(bytes: &[u8], width: usize) -> Vec<u8> {
+/// The inverse of [`transpose`], into `out` (as long as `bytes`).
+fn untranspose_into(bytes: &[u8], width: usize, out: &mut [u8]) {
     let records = bytes.len() / width;
-    let mut out = vec![0; bytes.len()];
     for (r, record) in out.chunks_exact_mut(width).enumerate() {
         for (i, b) in record.iter_mut().enumerate() {
             *b = bytes[i * records + r];
         }
     }
-    out
 }
 
 /// A cursor over one stream that reports where it ran short.
@@ -515,6 +700,7 @@ impl<'a> Reader<'a> {
         err(self.stream, self.at as u64, problem.to_string())
     }
 
+    #[inline]
     fn byte(&mut self) -> Result<u8, JoinError> {
         let b = *self
             .bytes
@@ -535,7 +721,18 @@ impl<'a> Reader<'a> {
         )))
     }
 
+    #[inline]
     fn varint(&mut self) -> Result<u64, JoinError> {
+        match self.bytes.get(self.at) {
+            Some(&b) if b < 0x80 => {
+                self.at += 1;
+                Ok(u64::from(b))
+            }
+            _ => self.long_varint(),
+        }
+    }
+
+    fn long_varint(&mut self) -> Result<u64, JoinError> {
         let mut value = 0u64;
         for shift in (0..35).step_by(7) {
             let b = self.byte()?;

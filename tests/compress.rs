@@ -5,7 +5,7 @@
 mod common;
 
 use assert_cmd::Command;
-use pdmp::container::{self, Options, Transform};
+use pdmp::container::{self, ChecksumKind, Options, Transform};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -154,12 +154,102 @@ fn truncated_container_is_rejected_naming_field_and_offset() {
 #[test]
 fn corrupted_checksum_is_rejected() {
     let mut bytes = vanilla_container().1.clone();
-    bytes[30] ^= 1;
+    let header = container::Header::parse(&bytes).unwrap();
+    assert_eq!(header.version, container::VERSION);
+    assert_eq!(header.checksum_kind, ChecksumKind::Xxh3_128);
+    bytes[40] ^= 1;
     let error = container::decompress(&bytes).unwrap_err().to_string();
     assert!(
-        error.contains("sha256") && error.contains("offset 24"),
+        error.contains("field `checksum` (xxh3-128) at offset 32"),
         "{error}"
     );
+    // The padding after a 16-byte checksum must stay zero.
+    let mut bytes = vanilla_container().1.clone();
+    bytes[60] = 1;
+    let error = container::decompress(&bytes).unwrap_err().to_string();
+    assert!(error.contains("the rest must be zero"), "{error}");
+}
+
+/// The container's header rewritten with another version or checksum: the
+/// streams stay as they are.
+fn rewrite_header(v2: &[u8], version: u16, sha256: bool) -> Vec<u8> {
+    use sha2::Digest;
+    let original = &vanilla_container().0;
+    let digest: [u8; 32] = sha2::Sha256::digest(original).into();
+    let mut out = v2[..24].to_vec();
+    out[8..10].copy_from_slice(&version.to_le_bytes());
+    if version == 2 {
+        out.push(if sha256 { 1 } else { 2 });
+        out.extend_from_slice(&[0; 7]);
+    }
+    out.extend_from_slice(if sha256 { &digest } else { &v2[32..64] });
+    out.extend_from_slice(&v2[container::HEADER_SIZE..]);
+    out
+}
+
+#[test]
+fn version_1_and_sha256_containers_are_still_read() {
+    let (original, packed) = vanilla_container();
+    let v1 = rewrite_header(packed, 1, true);
+    let header = container::Header::parse(&v1).unwrap();
+    assert_eq!(
+        (header.version, header.checksum_kind),
+        (1, ChecksumKind::Sha256)
+    );
+    assert!(container::decompress(&v1).unwrap() == *original);
+    let mut bad = v1.clone();
+    bad[24] ^= 1;
+    let error = container::decompress(&bad).unwrap_err().to_string();
+    assert!(error.contains("(sha256) at offset 24"), "{error}");
+
+    let v2_sha = rewrite_header(packed, 2, true);
+    assert!(container::decompress(&v2_sha).unwrap() == *original);
+    let mut bad = v2_sha.clone();
+    bad[63] ^= 1;
+    let error = container::decompress(&bad).unwrap_err().to_string();
+    assert!(error.contains("(sha256) at offset 32"), "{error}");
+
+    // The CLI too, reporting which checksum it checked.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.pdmpz");
+    std::fs::write(&path, &v1).unwrap();
+    let report = json(
+        &pdmp()
+            .args(["decompress", "--json"])
+            .arg(&path)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(report["checksum_kind"], "sha256");
+    assert!(std::fs::read(dir.path().join("old")).unwrap() == *original);
+
+    let mut future = packed.clone();
+    future[8] = 3;
+    let error = container::decompress(&future).unwrap_err().to_string();
+    assert!(
+        error.contains("field `version` at offset 8 is 3"),
+        "{error}"
+    );
+}
+
+#[test]
+fn decompress_replaces_an_existing_output_only_with_force() {
+    let (original, packed) = vanilla_container();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("v.pdmp.pdmpz");
+    let out = dir.path().join("v.pdmp");
+    std::fs::write(&input, packed).unwrap();
+    std::fs::write(&out, b"old contents").unwrap();
+    pdmp().arg("decompress").arg(&input).assert().code(2);
+    assert_eq!(std::fs::read(&out).unwrap(), b"old contents");
+    pdmp()
+        .args(["decompress", "--force"])
+        .arg(&input)
+        .assert()
+        .success();
+    assert!(std::fs::read(&out).unwrap() == *original);
+    // Only the input and the output: the old file went with the temporary name.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }
 
 /// The vanilla dump, made once per run (tests run on parallel threads and
