@@ -45,7 +45,7 @@ pick() { # TARGET_MB -> file list
     awk -v want="$(($1 * 340000))" 'total < want { print $2; total += $1 }'
 }
 
-heap_of() { # command... -> peak heap bytes (malloc) by heaptrack
+heaptrack_peak() { # command... -> peak heap bytes (malloc) heaptrack saw
   heaptrack -o "$dir/ht" "$@" >/dev/null 2>&1 || true
   heaptrack_print "$dir"/ht.* 2>/dev/null |
     sed -n 's/^peak heap memory consumption: //p' |
@@ -53,6 +53,12 @@ heap_of() { # command... -> peak heap bytes (malloc) by heaptrack
            if (u == "K") n *= 1e3; else if (u == "M") n *= 1e6; else if (u == "G") n *= 1e9;
            printf "%d", n }'
   rm -f "$dir"/ht.*
+}
+# heaptrack's preloaded library brings libstdc++, whose start-up allocation
+# (~73 KB) heaptrack counts in every program; pdmp does not link libstdc++.
+heaptrack_own=$(heaptrack_peak /bin/true)
+heap_of() { # command... -> peak heap bytes of the command itself
+  echo $(($(heaptrack_peak "$@") - heaptrack_own))
 }
 rss_of() { # command... -> max RSS bytes
   /usr/bin/time -f %M -o "$dir/rss" "$@" >/dev/null 2>&1
