@@ -945,11 +945,13 @@ impl<'d, 'a> Verifier<'d, 'a> {
             let (header_size, cold_start) = (self.header_size, h.cold_start);
             let heap_end = self.tables_start;
             let discardable = h.discardable_start..h.cold_start;
-            let mut previous: Option<u64> = None;
+            let index = self.index.as_ref();
+            // Each site must be at least one past the previous one.
+            let mut floor = 0u64;
             for (i, (site, t)) in table.raw().enumerate() {
                 let t = t as usize & 31;
                 let kind_ok = allowed[t];
-                let ordered = previous.is_none_or(|p| p < site);
+                let ordered = site >= floor;
                 let placed = (site >= header_size) & (site + 8 <= cold_start);
                 let at = || table.entry_offset(i);
                 if !(ordered & site.is_multiple_of(8) & placed & kind_ok) {
@@ -960,11 +962,11 @@ impl<'d, 'a> Verifier<'d, 'a> {
                         i,
                         at(),
                         site,
-                        previous,
+                        (i > 0).then(|| floor - 1),
                         (kinds[t], kind_ok),
                     );
                 }
-                previous = Some(site);
+                floor = site + 1;
                 if !(placed & kind_ok) {
                     continue;
                 }
@@ -975,10 +977,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 let class = class[t];
                 examined[class as usize] += 1;
                 let ok = match class {
-                    CLASS_LV => self
-                        .index
-                        .as_ref()
-                        .is_some_and(|ix| ix.has(word, lv_tag[t])),
+                    CLASS_LV => index.is_some_and(|ix| ix.has(word, lv_tag[t])),
                     CLASS_PTR_RAW => word > 0 && word < heap_end && !discardable.contains(&word),
                     CLASS_EMACS => i32::try_from(word as i64).is_ok(),
                     _ => class == CLASS_NONE,
@@ -1408,23 +1407,25 @@ impl<'a> SlotScan<'a> {
         let Some(bytes) = self.data.get(start as usize..stop as usize) else {
             return;
         };
-        let words = bytes
-            .chunks_exact(8)
-            .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")));
-        if self.relocated(start) || self.next_site < stop {
-            // Some slot is relocated: follow the cursor slot by slot.
-            for (k, word) in words.enumerate() {
-                let site = start + 8 * k as u64;
-                if !self.relocated(site) && !self.plain(word) {
-                    bad_slot(c, tag, offset, site, word);
-                }
+        // Runs of slots below the cursor's next relocation site are not
+        // relocated (the cursor only moves past sites below the slot asked
+        // about): check them in a tight loop, then step over the relocation.
+        let mut k = 0;
+        let count = bytes.len() / 8;
+        while k < count {
+            let site = start + 8 * k as u64;
+            if self.relocated(site) {
+                k += 1;
+                continue;
             }
-        } else {
-            for (k, word) in words.enumerate() {
+            let run_end = count.min((self.next_site.min(stop) - start).div_ceil(8) as usize);
+            for (j, w) in bytes[8 * k..8 * run_end].chunks_exact(8).enumerate() {
+                let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
                 if !self.plain(word) {
-                    bad_slot(c, tag, offset, start + 8 * k as u64, word);
+                    bad_slot(c, tag, offset, site + 8 * j as u64, word);
                 }
             }
+            k = run_end;
         }
     }
 }
