@@ -344,6 +344,15 @@ impl<'a, E: Packed> Table<'a, E> {
             .map(|bytes| split_packed(le_u32(bytes)))
     }
 
+    /// Entry `index` as `(offset, 5-bit type number)`, undecoded, or `None`
+    /// past the end.
+    #[inline]
+    pub fn raw_get(&self, index: usize) -> Option<(u64, u32)> {
+        let start = index.checked_mul(DUMP_RELOC_SIZE as usize)?;
+        let bytes = self.bytes.get(start..start.checked_add(4)?)?;
+        Some(split_packed(le_u32(bytes)))
+    }
+
     /// How many entries carry each 5-bit type number: one tight pass over
     /// the raw bytes, four entries per step into four separate tallies (no
     /// entry waits for the previous one's increment).

@@ -268,15 +268,14 @@ struct ObjectIndex<'a> {
 const RANK_BLOCK: usize = 1024;
 
 impl<'a> ObjectIndex<'a> {
-    /// Only valid for a table that is 8-aligned, strictly ascending and below
-    /// `limit`.
-    fn build(table: ObjectStartTable<'a>, limit: u64) -> ObjectIndex<'a> {
-        let words = limit.div_ceil(8) as usize;
-        let mut bits = vec![0u64; words.div_ceil(64)];
-        for (offset, _) in table.raw() {
-            let word = (offset / 8) as usize;
-            bits[word / 64] |= 1 << (word % 64);
-        }
+    /// Bit words covering `limit` bytes, all clear.
+    fn empty_bits(limit: u64) -> Vec<u64> {
+        vec![0u64; (limit.div_ceil(8) as usize).div_ceil(64)]
+    }
+
+    /// Only valid when `bits` has one bit set per entry of `table`, which is
+    /// 8-aligned and strictly ascending.
+    fn build(table: ObjectStartTable<'a>, bits: Vec<u64>) -> ObjectIndex<'a> {
         let mut word_rank = Vec::with_capacity(bits.len());
         let mut block_rank = Vec::with_capacity(bits.len().div_ceil(RANK_BLOCK));
         let mut total = 0u32;
@@ -314,6 +313,28 @@ impl<'a> ObjectIndex<'a> {
             + (bits & ((1u64 << bit) - 1)).count_ones();
         self.table.get(rank as usize)
     }
+
+    /// Whether an object with the 5-bit type `type_bits` starts exactly at
+    /// `offset`: the fast path of [`Self::find`], reading the table entry raw.
+    #[inline(always)]
+    fn has(&self, offset: u64, type_bits: u32) -> bool {
+        let Ok(word) = usize::try_from(offset >> 3) else {
+            return false;
+        };
+        let (index, bit) = (word / 64, word % 64);
+        let Some(&bits) = self.bits.get(index) else {
+            return false;
+        };
+        if offset & 7 != 0 || (bits >> bit) & 1 == 0 {
+            return false;
+        }
+        let rank = self.block_rank[index / RANK_BLOCK]
+            + u32::from(self.word_rank[index])
+            + (bits & ((1u64 << bit) - 1)).count_ones();
+        self.table
+            .raw_get(rank as usize)
+            .is_some_and(|(_, t)| t == type_bits)
+    }
 }
 
 struct Verifier<'d, 'a> {
@@ -347,6 +368,17 @@ struct PvecNumbers {
     sub_char_table: Option<u8>,
     count: u8,
 }
+
+/// What the relocation loop checks at a site, by relocation type: nothing,
+/// a Lisp-value target, a raw heap pointer, an emacs-relative value, or (out
+/// of line, they are few) a bignum or native-comp object.
+const CLASS_NONE: u8 = 0;
+const CLASS_LV: u8 = 1;
+const CLASS_PTR_RAW: u8 = 2;
+const CLASS_EMACS: u8 = 3;
+const CLASS_BIGNUM: u8 = 4;
+const CLASS_NATIVE: u8 = 5;
+const CLASSES: usize = 6;
 
 /// Table entries (object starts plus dump relocations) from which the
 /// relocation checks run on a thread of their own.
@@ -435,7 +467,6 @@ impl<'d, 'a> Verifier<'d, 'a> {
                     (mine, phases)
                 });
                 let objects = this.objects(&mut checks, sorted);
-                this.lisp_slots(&mut checks);
                 let (theirs, phases) = relocs.join().expect("relocation checks do not panic");
                 for (check, other) in checks.iter_mut().zip(theirs) {
                     check.absorb(other);
@@ -445,7 +476,6 @@ impl<'d, 'a> Verifier<'d, 'a> {
         } else {
             let objects = this.objects(&mut checks, sorted);
             this.placeholders(&mut checks);
-            this.lisp_slots(&mut checks);
             let phases = this.dump_relocs(&mut checks);
             this.emacs_relocs(&mut checks);
             (objects, phases)
@@ -511,47 +541,42 @@ impl<'d, 'a> Verifier<'d, 'a> {
     }
 
     /// Order, tags and placement of the object starts; builds the index when
-    /// they allow it. Returns whether they do.
+    /// they allow it (its bits are set in the same pass). Returns whether
+    /// they do.
     fn object_starts(&mut self, checks: &mut [Check]) -> bool {
-        let i_object_starts_order = index(checks, "object_starts_order");
-        let i_object_starts_tags = index(checks, "object_starts_tags");
-        let i_object_starts_placement = index(checks, "object_starts_placement");
+        let checked = [
+            index(checks, "object_starts_order"),
+            index(checks, "object_starts_tags"),
+            index(checks, "object_starts_placement"),
+        ];
         let table = self.dump.object_starts();
+        for c in checked {
+            checks[c].checked += table.len() as u64;
+        }
+        let heap_tag: [bool; 32] = std::array::from_fn(|t| heap_tag(t as i64).is_some());
+        let (header_size, tables_start) = (self.header_size, self.tables_start);
+        let discardable = self.header.discardable_start..self.header.cold_start;
+        let mut bits = ObjectIndex::empty_bits(tables_start);
         let mut sorted = true;
-        let mut previous: Option<ObjectStart> = None;
-        for (i, start) in table.iter().enumerate() {
-            let at = table.entry_offset(i);
-            let offset = start.offset;
-            let ordered = previous.is_none_or(|p| p.offset < offset);
-            let aligned = offset % 8 == 0;
-            sorted &= ordered && aligned && offset < self.tables_start;
-            checks[i_object_starts_order].expect(ordered && aligned, at, || match previous {
-                Some(p) if !ordered => format!(
-                    "object start #{i} at {offset} does not follow the previous one at {}",
-                    p.offset
-                ),
-                _ => format!("object start #{i} at {offset} is not 8-aligned"),
-            });
-            let tag = start.lisp_type().filter(|t| t.is_heap_object());
-            checks[i_object_starts_tags].expect(tag.is_some(), at, || {
-                format!(
-                    "object start #{i} at {offset} has type {}, not a heap object tag",
-                    start.type_bits
-                )
-            });
-            let placed = offset >= self.header_size
-                && !self.in_discardable(offset)
-                && offset < self.tables_start;
-            checks[i_object_starts_placement].expect(placed, at, || {
-                format!(
-                    "object start #{i} at {offset} lies {}",
-                    self.where_is(offset)
-                )
-            });
-            previous = Some(start);
+        let mut previous: Option<u64> = None;
+        for (i, (offset, t)) in table.raw().enumerate() {
+            let ordered = previous.is_none_or(|p| p < offset);
+            let aligned = offset.is_multiple_of(8);
+            let tagged = heap_tag[t as usize & 31];
+            let placed =
+                (offset >= header_size) & !discardable.contains(&offset) & (offset < tables_start);
+            if !(ordered & aligned & tagged & placed) {
+                self.bad_object_start(checks, checked, i, (offset, t), previous);
+            }
+            sorted &= ordered & aligned & (offset < tables_start);
+            if sorted {
+                let word = (offset / 8) as usize;
+                bits[word / 64] |= 1 << (word % 64);
+            }
+            previous = Some(offset);
         }
         if sorted {
-            self.index = Some(ObjectIndex::build(table, self.tables_start));
+            self.index = Some(ObjectIndex::build(table, bits));
         } else {
             for name in [
                 "object_extents",
@@ -569,20 +594,65 @@ impl<'d, 'a> Verifier<'d, 'a> {
         sorted
     }
 
-    /// Per-object checks, in file order.
+    /// Reports what is wrong with one object start (rare: kept out of the
+    /// loop over all of them). `checks` are the indices of order, tags and
+    /// placement.
+    #[cold]
+    #[inline(never)]
+    fn bad_object_start(
+        &self,
+        checks: &mut [Check],
+        [order, tags, placement]: [usize; 3],
+        i: usize,
+        (offset, type_bits): (u64, u32),
+        previous: Option<u64>,
+    ) {
+        let at = self.dump.object_starts().entry_offset(i);
+        let ordered = previous.is_none_or(|p| p < offset);
+        if !(ordered && offset.is_multiple_of(8)) {
+            checks[order].fail(at, || match previous {
+                Some(p) if !ordered => {
+                    format!("object start #{i} at {offset} does not follow the previous one at {p}")
+                }
+                _ => format!("object start #{i} at {offset} is not 8-aligned"),
+            });
+        }
+        if heap_tag(type_bits.into()).is_none() {
+            checks[tags].fail(at, || {
+                format!("object start #{i} at {offset} has type {type_bits}, not a heap object tag")
+            });
+        }
+        let placed = offset >= self.header_size
+            && !self.in_discardable(offset)
+            && offset < self.tables_start;
+        if !placed {
+            checks[placement].fail(at, || {
+                format!(
+                    "object start #{i} at {offset} lies {}",
+                    self.where_is(offset)
+                )
+            });
+        }
+    }
+
+    /// Per-object checks in file order, in one pass: vectorlike headers,
+    /// cold objects, extents and (when the object starts are sorted) the
+    /// unrelocated Lisp slots of hot conses and vectorlikes.
     fn objects(&self, checks: &mut [Check], sorted: bool) -> ObjectCounts {
         let i_vectorlike_headers = index(checks, "vectorlike_headers");
         let i_cold_objects = index(checks, "cold_objects");
         let i_object_extents = index(checks, "object_extents");
+        let i_lisp_slots = index(checks, "lisp_slots");
         let table = self.dump.object_starts();
         let h = self.header;
         let mut counts = ObjectCounts::default();
-        let mut next_starts = table.iter().skip(1).map(|s| s.offset);
-        for (i, start) in table.iter().enumerate() {
-            let at = table.entry_offset(i);
-            let next = next_starts.next();
-            let offset = start.offset;
-            let Some(tag) = start.lisp_type() else {
+        let (mut headers, mut placed, mut extents) = (0u64, 0u64, 0u64);
+        let mut slots =
+            (sorted && checks[i_lisp_slots].status != Status::Skipped).then(|| SlotScan::new(self));
+        let mut entries = table.raw().enumerate().peekable();
+        while let Some((i, (offset, t))) = entries.next() {
+            let next = entries.peek().map(|&(_, (o, _))| o);
+            let Some(tag) = LispType::from_tag(t) else {
                 continue;
             };
             let cold = offset >= h.cold_start;
@@ -594,38 +664,36 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 _ => None,
             };
             let mut pvec_type = None;
+            let mut vector_header = None;
             if tag == LispType::Vectorlike {
+                headers += 1;
                 match self.dump.word(offset).map(VectorHeader) {
                     Some(vh) => {
                         let t = vh.pvec_type();
                         pvec_type = Some(t);
-                        checks[i_vectorlike_headers].expect(
-                            !vh.is_marked() && t < self.pvec.count,
-                            at,
-                            || {
+                        vector_header = Some(vh);
+                        if vh.is_marked() || t >= self.pvec.count {
+                            checks[i_vectorlike_headers].fail(table.entry_offset(i), || {
                                 if vh.is_marked() {
                                     format!("vectorlike at {offset} has its GC mark bit set (header {:#x})", vh.0)
                                 } else {
                                     format!("vectorlike at {offset} has pvec type {t}, beyond the {} types of {}", self.pvec.count, self.numbering.map_or("any version", |n| n.name()))
                                 }
-                            },
-                        );
+                            });
+                        }
                         size = self.vectorlike_size(offset, vh);
-                        if Some(t) == self.pvec.subr && vh.is_pseudovector() {
-                            counts.subr += 1;
-                        }
-                        if Some(t) == self.pvec.unit && vh.is_pseudovector() {
-                            counts.unit += 1;
-                        }
-                        if Some(t) == self.pvec.hash_table && vh.is_pseudovector() {
-                            counts.hash_table += 1;
+                        if vh.is_pseudovector() {
+                            counts.subr += u64::from(Some(t) == self.pvec.subr);
+                            counts.unit += u64::from(Some(t) == self.pvec.unit);
+                            counts.hash_table += u64::from(Some(t) == self.pvec.hash_table);
                         }
                     }
-                    None => checks[i_vectorlike_headers].expect(false, at, || {
+                    None => checks[i_vectorlike_headers].fail(table.entry_offset(i), || {
                         format!("vectorlike at {offset} has no header word inside the file")
                     }),
                 }
             }
+            placed += 1;
             let allowed = match (cold, tag) {
                 (true, LispType::Float) => true,
                 (true, LispType::Vectorlike) => {
@@ -635,13 +703,15 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 (false, LispType::Float) => false,
                 (false, _) => true,
             };
-            checks[i_cold_objects].expect(allowed, at, || {
-                format!(
-                    "{} object at {offset} in the {} region",
-                    tag.name(),
-                    if cold { "cold" } else { "hot" }
-                )
-            });
+            if !allowed {
+                checks[i_cold_objects].fail(table.entry_offset(i), || {
+                    format!(
+                        "{} object at {offset} in the {} region",
+                        tag.name(),
+                        if cold { "cold" } else { "hot" }
+                    )
+                });
+            }
             if !sorted {
                 continue;
             }
@@ -653,26 +723,38 @@ impl<'d, 'a> Verifier<'d, 'a> {
             let limit = next.map_or(region_end, |n| n.min(region_end));
             match size {
                 Some(size) => {
+                    extents += 1;
                     let end = offset.saturating_add(size);
-                    checks[i_object_extents].expect(end <= limit, at, || {
-                        format!(
-                            "{} object at {offset} of {size} bytes ends at {end}, past {}",
-                            tag.name(),
-                            if next.is_some_and(|n| n <= region_end) {
-                                "the next object start"
-                            } else {
-                                "the end of its region"
-                            }
-                        )
-                    })
+                    if end > limit {
+                        checks[i_object_extents].fail(table.entry_offset(i), || {
+                            format!(
+                                "{} object at {offset} of {size} bytes ends at {end}, past {}",
+                                tag.name(),
+                                if next.is_some_and(|n| n <= region_end) {
+                                    "the next object start"
+                                } else {
+                                    "the end of its region"
+                                }
+                            )
+                        });
+                    }
                 }
                 None if tag == LispType::Vectorlike => {
-                    checks[i_object_extents].expect(false, at, || {
+                    checks[i_object_extents].expect(false, table.entry_offset(i), || {
                         format!("vectorlike at {offset}: size cannot be computed from its header")
                     })
                 }
                 None => {}
             }
+            if let Some(scan) = slots.as_mut().filter(|_| offset < h.discardable_start) {
+                scan.object(&mut checks[i_lisp_slots], offset, tag, vector_header);
+            }
+        }
+        checks[i_vectorlike_headers].checked += headers;
+        checks[i_cold_objects].checked += placed;
+        checks[i_object_extents].checked += extents;
+        if let Some(scan) = slots {
+            checks[i_lisp_slots].checked += scan.examined;
         }
         counts
     }
@@ -707,16 +789,6 @@ impl<'d, 'a> Verifier<'d, 'a> {
         } else {
             format!("beyond the end of the file ({} bytes)", self.dump.size())
         }
-    }
-
-    /// Whether an object with tag `tag` starts at `offset` (the fast path of
-    /// [`Self::expect_object`]).
-    #[inline]
-    fn is_object(&self, offset: u64, tag: LispType) -> bool {
-        self.index
-            .as_ref()
-            .and_then(|index| index.find(offset))
-            .is_some_and(|start| start.type_bits == tag.tag())
     }
 
     /// The object at `offset`, if it is an object start with tag `tag`;
@@ -799,19 +871,31 @@ impl<'d, 'a> Verifier<'d, 'a> {
     }
 
     /// Checks every dump relocation; returns how many LATE and VERY_LATE
-    /// relocations there are.
+    /// relocations there are. With a `popcnt` instruction where the CPU has
+    /// one (the object lookup counts bits once per Lisp-value relocation).
     fn dump_relocs(&self, checks: &mut [Check]) -> (u64, u64) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU supports popcnt, checked just above.
+            return unsafe { self.dump_relocs_popcnt(checks) };
+        }
+        self.dump_relocs_body(checks)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    unsafe fn dump_relocs_popcnt(&self, checks: &mut [Check]) -> (u64, u64) {
+        self.dump_relocs_body(checks)
+    }
+
+    #[inline(always)]
+    fn dump_relocs_body(&self, checks: &mut [Check]) -> (u64, u64) {
         let i_dump_relocs_sorted = index(checks, "dump_relocs_sorted");
         let i_dump_relocs_aligned = index(checks, "dump_relocs_aligned");
         let i_dump_relocs_sites = index(checks, "dump_relocs_sites");
         let i_dump_relocs_kinds = index(checks, "dump_relocs_kinds");
-        let i_dump_lv_targets = index(checks, "dump_lv_targets");
-        let i_dump_ptr_raw_targets = index(checks, "dump_ptr_raw_targets");
-        let i_emacs_relative_values = index(checks, "emacs_relative_values");
-        let i_bignum_sites = index(checks, "bignum_sites");
-        let i_native_comp_sites = index(checks, "native_comp_sites");
         let h = self.header;
-        let heap_end = self.tables_start;
+        let data = self.dump.bytes();
         let mut late = 0u64;
         let mut very_late = 0u64;
         let structure = [
@@ -820,8 +904,9 @@ impl<'d, 'a> Verifier<'d, 'a> {
             i_dump_relocs_sites,
             i_dump_relocs_kinds,
         ];
+        // Sites examined per target check, indexed by class.
+        let mut examined = [0u64; CLASSES];
         for (phase, table) in self.dump.dump_relocs() {
-            let name = phase.table_name();
             // Every entry meets the four structural checks.
             for c in structure {
                 checks[c].checked += table.len() as u64;
@@ -844,96 +929,148 @@ impl<'d, 'a> Verifier<'d, 'a> {
                     !matches!(k, RelocKind::NativeCompUnit | RelocKind::NativeSubr)
                 }
             });
-            let mut previous: Option<u64> = None;
+            let indexed = self.index.is_some();
+            let class = kinds.map(|kind| match kind {
+                RelocKind::DumpLispValue(_) if indexed => CLASS_LV,
+                RelocKind::DumpPtrRaw => CLASS_PTR_RAW,
+                RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => CLASS_EMACS,
+                RelocKind::Bignum if indexed => CLASS_BIGNUM,
+                RelocKind::NativeCompUnit | RelocKind::NativeSubr if indexed => CLASS_NATIVE,
+                _ => CLASS_NONE,
+            });
+            let lv_tag = kinds.map(|kind| match kind {
+                RelocKind::DumpLispValue(t) => u32::from(t.tag()),
+                _ => u32::MAX,
+            });
+            let (header_size, cold_start) = (self.header_size, h.cold_start);
+            let heap_end = self.tables_start;
+            let discardable = h.discardable_start..h.cold_start;
+            let index = self.index.as_ref();
+            // Each site must be at least one past the previous one.
+            let mut floor = 0u64;
             for (i, (site, t)) in table.raw().enumerate() {
-                let at = table.entry_offset(i);
-                let kind = kinds[t as usize];
-                let kind_ok = allowed[t as usize];
-                let ordered = previous.is_none_or(|p| p < site);
-                let placed = site >= self.header_size && site + 8 <= h.cold_start;
+                let t = t as usize & 31;
+                let kind_ok = allowed[t];
+                let ordered = site >= floor;
+                let placed = (site >= header_size) & (site + 8 <= cold_start);
+                let at = || table.entry_offset(i);
                 if !(ordered & site.is_multiple_of(8) & placed & kind_ok) {
                     self.bad_reloc(
                         checks,
                         structure,
                         phase,
                         i,
-                        at,
+                        at(),
                         site,
-                        previous,
-                        (kind, kind_ok),
+                        (i > 0).then(|| floor - 1),
+                        (kinds[t], kind_ok),
                     );
                 }
-                previous = Some(site);
-                if !placed || !kind_ok {
+                floor = site + 1;
+                if !(placed & kind_ok) {
                     continue;
                 }
-                let word = self.dump.word(site).unwrap_or(0);
-                match kind {
-                    RelocKind::DumpLispValue(tag) if self.index.is_some() => {
-                        let c = &mut checks[i_dump_lv_targets];
-                        if self.is_object(word, tag) {
-                            c.tick();
-                            continue;
-                        }
-                        let result = self.expect_object(word, tag);
-                        c.expect(result.is_ok(), at, || {
-                            format!(
-                                "{name} #{i} ({}) at site {site}: {}",
-                                kind.name(),
-                                result.unwrap_err()
-                            )
-                        });
-                    }
-                    RelocKind::DumpPtrRaw => {
-                        let ok = word > 0 && word < heap_end && !self.in_discardable(word);
-                        checks[i_dump_ptr_raw_targets].expect(ok, at, || {
-                            format!(
-                                "{name} #{i} at site {site}: target {word} lies {}",
-                                self.where_is(word)
-                            )
-                        });
-                    }
-                    RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => {
-                        let value = word as i64;
-                        checks[i_emacs_relative_values].expect(i32::try_from(value).is_ok(), at, || {
-                            format!("{name} #{i} ({}) at site {site}: emacs-relative value {value} does not fit in 32 bits", kind.name())
-                        });
-                    }
-                    RelocKind::Bignum if self.index.is_some() => {
-                        let result = self.expect_pvec(site, self.pvec.bignum, "BIGNUM").and_then(|()| {
-                            let bytes = self.dump.bytes_at(site + 8, 8, "bignum").map_err(|e| e.to_string())?;
-                            let location = i32::from_le_bytes(bytes[..4].try_into().expect("4")) as i64;
-                            let limbs = i32::from_le_bytes(bytes[4..].try_into().expect("4")).unsigned_abs() as i64;
-                            let end = location + 8 * limbs;
-                            if location % 8 == 0 && location >= h.cold_start as i64 && end <= heap_end as i64 {
-                                Ok(())
-                            } else {
-                                Err(format!("limbs at {location} ({limbs} limbs) are not 8-aligned inside the cold heap [{}, {heap_end})", h.cold_start))
-                            }
-                        });
-                        checks[i_bignum_sites].expect(result.is_ok(), at, || {
-                            format!("{name} #{i} at site {site}: {}", result.unwrap_err())
-                        });
-                    }
-                    RelocKind::NativeCompUnit | RelocKind::NativeSubr if self.index.is_some() => {
-                        let result = if kind == RelocKind::NativeCompUnit {
-                            self.expect_pvec(site, self.pvec.unit, "NATIVE_COMP_UNIT")
-                        } else {
-                            self.expect_pvec(site, self.pvec.subr, "SUBR")
-                        };
-                        checks[i_native_comp_sites].expect(result.is_ok(), at, || {
-                            format!(
-                                "{name} #{i} ({}) at site {site}: {}",
-                                kind.name(),
-                                result.unwrap_err()
-                            )
-                        });
-                    }
-                    _ => {}
+                // `placed` keeps the word inside the file.
+                let word = data
+                    .get(site as usize..site as usize + 8)
+                    .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+                let class = class[t];
+                examined[class as usize] += 1;
+                let ok = match class {
+                    CLASS_LV => index.is_some_and(|ix| ix.has(word, lv_tag[t])),
+                    CLASS_PTR_RAW => word > 0 && word < heap_end && !discardable.contains(&word),
+                    CLASS_EMACS => i32::try_from(word as i64).is_ok(),
+                    _ => class == CLASS_NONE,
+                };
+                if !ok {
+                    self.bad_target(checks, phase, i, at(), site, word, kinds[t]);
                 }
             }
         }
+        for (class, name) in [
+            (CLASS_LV, "dump_lv_targets"),
+            (CLASS_PTR_RAW, "dump_ptr_raw_targets"),
+            (CLASS_EMACS, "emacs_relative_values"),
+            (CLASS_BIGNUM, "bignum_sites"),
+            (CLASS_NATIVE, "native_comp_sites"),
+        ] {
+            check(checks, name).checked += examined[class as usize];
+        }
         (late, very_late)
+    }
+
+    /// Checks the target of one dump relocation whose fast check failed or
+    /// that has no fast check (bignum and native-comp sites, rare), and
+    /// reports what is wrong with it.
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn bad_target(
+        &self,
+        checks: &mut [Check],
+        phase: Phase,
+        i: usize,
+        at: u64,
+        site: u64,
+        word: u64,
+        kind: RelocKind,
+    ) {
+        let h = self.header;
+        let heap_end = self.tables_start;
+        let name = phase.table_name();
+        match kind {
+            RelocKind::DumpLispValue(tag) => {
+                if let Err(e) = self.expect_object(word, tag) {
+                    check(checks, "dump_lv_targets").fail(at, || {
+                        format!("{name} #{i} ({}) at site {site}: {e}", kind.name())
+                    });
+                }
+            }
+            RelocKind::DumpPtrRaw => {
+                check(checks, "dump_ptr_raw_targets").fail(at, || {
+                    format!(
+                        "{name} #{i} at site {site}: target {word} lies {}",
+                        self.where_is(word)
+                    )
+                });
+            }
+            RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => {
+                let value = word as i64;
+                check(checks, "emacs_relative_values").fail(at, || {
+                    format!("{name} #{i} ({}) at site {site}: emacs-relative value {value} does not fit in 32 bits", kind.name())
+                });
+            }
+            RelocKind::Bignum => {
+                let result = self.expect_pvec(site, self.pvec.bignum, "BIGNUM").and_then(|()| {
+                    let bytes = self.dump.bytes_at(site + 8, 8, "bignum").map_err(|e| e.to_string())?;
+                    let location = i32::from_le_bytes(bytes[..4].try_into().expect("4")) as i64;
+                    let limbs = i32::from_le_bytes(bytes[4..].try_into().expect("4")).unsigned_abs() as i64;
+                    let end = location + 8 * limbs;
+                    if location % 8 == 0 && location >= h.cold_start as i64 && end <= heap_end as i64 {
+                        Ok(())
+                    } else {
+                        Err(format!("limbs at {location} ({limbs} limbs) are not 8-aligned inside the cold heap [{}, {heap_end})", h.cold_start))
+                    }
+                });
+                if let Err(e) = result {
+                    check(checks, "bignum_sites")
+                        .fail(at, || format!("{name} #{i} at site {site}: {e}"));
+                }
+            }
+            RelocKind::NativeCompUnit | RelocKind::NativeSubr => {
+                let result = if kind == RelocKind::NativeCompUnit {
+                    self.expect_pvec(site, self.pvec.unit, "NATIVE_COMP_UNIT")
+                } else {
+                    self.expect_pvec(site, self.pvec.subr, "SUBR")
+                };
+                if let Err(e) = result {
+                    check(checks, "native_comp_sites").fail(at, || {
+                        format!("{name} #{i} ({}) at site {site}: {e}", kind.name())
+                    });
+                }
+            }
+            _ => {}
+        }
     }
 
     /// One LATE relocation per native-comp unit, one VERY_LATE per subr.
@@ -1179,84 +1316,124 @@ impl<'d, 'a> Verifier<'d, 'a> {
         }
         c.checked = heap.len() as u64 / 8;
     }
+}
 
-    /// Unrelocated Lisp slots of conses and vectorlikes in the hot region.
-    fn lisp_slots(&self, checks: &mut [Check]) {
-        let i_lisp_slots = index(checks, "lisp_slots");
-        let c = &mut checks[i_lisp_slots];
-        if c.status == Status::Skipped {
-            return;
-        }
-        let h = self.header;
-        // Built-in symbols are self-representing: index × 48, below the
-        // size of their images in the discardable region.
-        let symbol_limit = h.cold_start - h.discardable_start;
-        // Slots are visited in ascending order, so a cursor walks the
-        // (ascending) EARLY table alongside; the other phases relocate only
-        // native-comp objects.
-        let early = self
+/// The Lisp-slot check of the per-object pass: every Lisp slot of a hot
+/// cons or vectorlike either has an EARLY relocation or holds a fixnum or a
+/// built-in symbol. Objects come in ascending order, so a cursor walks the
+/// (ascending) EARLY table alongside; the other phases relocate only
+/// native-comp objects.
+struct SlotScan<'a> {
+    data: &'a [u8],
+    early: crate::tables::DumpRelocTable<'a>,
+    /// Position of the cursor in `early` and the site there (`u64::MAX` past
+    /// the end).
+    cursor: usize,
+    next_site: u64,
+    discardable_start: u64,
+    /// Built-in symbols are self-representing: index × 48, below the size of
+    /// their images in the discardable region.
+    symbol_limit: u64,
+    sub_char_table: Option<u8>,
+    examined: u64,
+}
+
+impl<'a> SlotScan<'a> {
+    fn new(v: &Verifier<'_, 'a>) -> SlotScan<'a> {
+        let h = v.header;
+        let early = v
             .dump
             .dump_relocs()
             .next()
             .map(|(_, t)| t)
             .expect("one table at least");
-        let mut sites = early.raw().map(|(site, _)| site).peekable();
-        let mut relocated = |site: u64| -> bool {
-            while let Some(&next) = sites.peek() {
-                if next < site {
-                    sites.next();
-                } else {
-                    return next == site;
-                }
-            }
-            false
-        };
-        let mut examined = 0u64;
-        let starts = self.dump.object_starts();
-        for start in starts.iter() {
-            let offset = start.offset;
-            if offset >= h.discardable_start {
-                break;
-            }
-            // (first, end) slot numbers, counting the header word as slot 0.
-            let (first, slots) = match start.lisp_type() {
-                Some(LispType::Cons) => (0, 2),
-                Some(LispType::Vectorlike) => match self.dump.word(offset).map(VectorHeader) {
-                    Some(vh) => match vh.plain_len() {
-                        Some(len) => (1, len.saturating_add(1)),
-                        None => match self.pvec.sub_char_table {
-                            // A sub-char-table's first slot packs two ints.
-                            Some(t) if vh.pvec_type() == t => (2, 1 + vh.lisp_slots()),
-                            Some(_) => (1, 1 + vh.lisp_slots()),
-                            None => continue,
-                        },
-                    },
-                    None => continue,
-                },
-                _ => continue,
-            };
-            for slot in first..slots {
-                let site = offset + 8 * slot;
-                if site + 8 > h.discardable_start {
-                    break;
-                }
-                examined += 1;
-                if relocated(site) {
-                    continue;
-                }
-                let word = self.dump.word(site).unwrap_or(0);
-                let ok = match word & 7 {
-                    2 | 6 => true,
-                    0 => word < symbol_limit,
-                    _ => false,
-                };
-                if !ok {
-                    c.fail(site, || {
-                        format!("{} at {offset}: slot word {word:#x} at {site} is neither relocated nor a fixnum or built-in symbol", start.lisp_type().map_or("?", |t| t.name()))
-                    });
-                }
-            }
+        SlotScan {
+            data: v.dump.bytes(),
+            early,
+            cursor: 0,
+            next_site: early.raw_get(0).map_or(u64::MAX, |(site, _)| site),
+            discardable_start: h.discardable_start,
+            symbol_limit: h.cold_start - h.discardable_start,
+            sub_char_table: v.pvec.sub_char_table,
+            examined: 0,
         }
-        c.checked += examined;
     }
+
+    /// Whether the slot at `site` is relocated: moves the cursor to the first
+    /// relocation at or after `site`.
+    #[inline]
+    fn relocated(&mut self, site: u64) -> bool {
+        while self.next_site < site {
+            self.cursor += 1;
+            self.next_site = self
+                .early
+                .raw_get(self.cursor)
+                .map_or(u64::MAX, |(site, _)| site);
+        }
+        self.next_site == site
+    }
+
+    /// A fixnum, or a built-in symbol.
+    #[inline(always)]
+    fn plain(&self, word: u64) -> bool {
+        (word & 3 == 2) | ((word & 7 == 0) & (word < self.symbol_limit))
+    }
+
+    /// Checks the Lisp slots of the object at `offset` (below
+    /// `discardable_start`).
+    #[inline]
+    fn object(&mut self, c: &mut Check, offset: u64, tag: LispType, vh: Option<VectorHeader>) {
+        // (first, end) slot numbers, counting the header word as slot 0.
+        let (first, slots) = match (tag, vh) {
+            (LispType::Cons, _) => (0, 2),
+            (LispType::Vectorlike, Some(vh)) => match vh.plain_len() {
+                Some(len) => (1, len.saturating_add(1)),
+                None => match self.sub_char_table {
+                    // A sub-char-table's first slot packs two ints.
+                    Some(t) if vh.pvec_type() == t => (2, 1 + vh.lisp_slots()),
+                    Some(_) => (1, 1 + vh.lisp_slots()),
+                    None => return,
+                },
+            },
+            _ => return,
+        };
+        // Only whole slots before the discardable region.
+        let end = slots.min((self.discardable_start - offset) / 8);
+        if first >= end {
+            return;
+        }
+        self.examined += end - first;
+        let (start, stop) = (offset + 8 * first, offset + 8 * end);
+        let Some(bytes) = self.data.get(start as usize..stop as usize) else {
+            return;
+        };
+        // Runs of slots below the cursor's next relocation site are not
+        // relocated (the cursor only moves past sites below the slot asked
+        // about): check them in a tight loop, then step over the relocation.
+        let mut k = 0;
+        let count = bytes.len() / 8;
+        while k < count {
+            let site = start + 8 * k as u64;
+            if self.relocated(site) {
+                k += 1;
+                continue;
+            }
+            let run_end = count.min((self.next_site.min(stop) - start).div_ceil(8) as usize);
+            for (j, w) in bytes[8 * k..8 * run_end].chunks_exact(8).enumerate() {
+                let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+                if !self.plain(word) {
+                    bad_slot(c, tag, offset, site + 8 * j as u64, word);
+                }
+            }
+            k = run_end;
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn bad_slot(c: &mut Check, tag: LispType, offset: u64, site: u64, word: u64) {
+    c.fail(site, || {
+        format!("{} at {offset}: slot word {word:#x} at {site} is neither relocated nor a fixnum or built-in symbol", tag.name())
+    });
 }
