@@ -23,7 +23,7 @@ use crate::embed::{EmbedError, Embedded};
 use crate::transform::{self, JoinError};
 use crate::Dump;
 use sha2::{Digest, Sha256};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -171,17 +171,22 @@ pub fn compress(
     })
     .into_iter()
     .collect::<Result<Vec<_>, _>>()?;
+    let raw_lens: Vec<u64> = streams.iter().map(|s| s.len() as u64).collect();
+    // The raw streams are as large as the input: gone before the container is built.
+    drop(streams);
 
-    let mut bytes = Vec::with_capacity(HEADER_SIZE + packed.iter().map(Vec::len).sum::<usize>());
+    let mut bytes = Vec::with_capacity(
+        HEADER_SIZE + 16 * packed.len() + packed.iter().map(Vec::len).sum::<usize>(),
+    );
     bytes.extend_from_slice(&MAGIC);
     bytes.extend_from_slice(&VERSION.to_le_bytes());
     bytes.push(CODEC_ZSTD);
     bytes.push(transform as u8);
-    bytes.extend_from_slice(&(streams.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&(packed.len() as u32).to_le_bytes());
     bytes.extend_from_slice(&(data.len() as u64).to_le_bytes());
     bytes.extend_from_slice(&Sha256::digest(data));
-    for (raw, packed) in streams.iter().zip(&packed) {
-        bytes.extend_from_slice(&(raw.len() as u64).to_le_bytes());
+    for (raw, packed) in raw_lens.iter().zip(&packed) {
+        bytes.extend_from_slice(&raw.to_le_bytes());
         bytes.extend_from_slice(&(packed.len() as u64).to_le_bytes());
     }
     for packed in &packed {
@@ -459,16 +464,18 @@ fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> 
 }
 
 fn zstd_compress(data: &[u8], level: i32) -> Result<Vec<u8>, Error> {
-    use zstd::zstd_safe::CParameter;
     let codec = |e: std::io::Error| Error::Codec(e.to_string());
-    let mut compressor = zstd::bulk::Compressor::new(level).map_err(codec)?;
-    compressor
-        .set_parameter(CParameter::EnableLongDistanceMatching(true))
+    // A streaming encoder: the output grows with what is produced instead
+    // of reserving the worst case (the input's size) up front.
+    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), level).map_err(codec)?;
+    encoder.long_distance_matching(true).map_err(codec)?;
+    encoder.window_log(WINDOW_LOG).map_err(codec)?;
+    encoder.include_contentsize(true).map_err(codec)?;
+    encoder
+        .set_pledged_src_size(Some(data.len() as u64))
         .map_err(codec)?;
-    compressor
-        .set_parameter(CParameter::WindowLog(WINDOW_LOG))
-        .map_err(codec)?;
-    compressor.compress(data).map_err(codec)
+    encoder.write_all(data).map_err(codec)?;
+    encoder.finish().map_err(codec)
 }
 
 /// Decodes one zstd frame that must yield exactly `raw` bytes. The recorded

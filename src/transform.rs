@@ -87,11 +87,24 @@ struct Geometry {
 
 const OFFSET_MASK: u32 = (1 << 27) - 1;
 
-/// A relocated word: its offset in the file and how it is rewritten.
+/// A relocated word: its offset in the file and whether it is rewritten
+/// relative to that offset, packed into one word (offset << 1 | relative):
+/// a real dump has hundreds of thousands of sites.
 #[derive(Debug, Clone, Copy)]
-struct Site {
-    offset: u64,
-    relative: bool,
+struct Site(u64);
+
+impl Site {
+    fn new(offset: u64, relative: bool) -> Site {
+        Site(offset << 1 | u64::from(relative))
+    }
+
+    fn offset(self) -> u64 {
+        self.0 >> 1
+    }
+
+    fn relative(self) -> bool {
+        self.0 & 1 != 0
+    }
 }
 
 /// Splits a dump into streams, or `None` when the bytes are not a dump whose
@@ -107,14 +120,15 @@ pub fn split(data: &[u8]) -> Option<Vec<Vec<u8>>> {
     }
     let sites = sites(&geometry, data)?;
     let heap = &data[..geometry.cold_start as usize];
+    streams[HEAP].reserve_exact(heap.len() - 8 * sites.len());
     let mut at = 0usize;
     let mut pointers = Vec::with_capacity(sites.len() * 8);
     for site in &sites {
-        let start = site.offset as usize;
+        let start = site.offset() as usize;
         streams[HEAP].extend_from_slice(&heap[at..start]);
         let word = u64::from_le_bytes(heap[start..start + 8].try_into().expect("8 bytes"));
-        let stored = if site.relative {
-            word.wrapping_sub(site.offset)
+        let stored = if site.relative() {
+            word.wrapping_sub(site.offset())
         } else {
             word
         };
@@ -236,7 +250,7 @@ pub fn join(streams: &[Vec<u8>]) -> Result<Vec<u8>, JoinError> {
     let n = sites.len();
     let (mut at, mut from) = (0usize, 0usize);
     for (r, site) in sites.iter().enumerate() {
-        let start = site.offset as usize;
+        let start = site.offset() as usize;
         let gap = start - at;
         out[at..start].copy_from_slice(&heap[from..from + gap]);
         from += gap;
@@ -245,8 +259,8 @@ pub fn join(streams: &[Vec<u8>]) -> Result<Vec<u8>, JoinError> {
             *byte = pointers[i * n + r];
         }
         let stored = u64::from_le_bytes(stored);
-        let word = if site.relative {
-            stored.wrapping_add(site.offset)
+        let word = if site.relative() {
+            stored.wrapping_add(site.offset())
         } else {
             stored
         };
@@ -427,16 +441,16 @@ fn sites(geometry: &Geometry, data: &[u8]) -> Option<Vec<Site>> {
                 RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => false,
                 _ => continue,
             };
-            sites.push(Site { offset, relative });
+            sites.push(Site::new(offset, relative));
         }
     }
-    sites.sort_by_key(|s| s.offset);
+    sites.sort_unstable_by_key(|s| s.offset());
     let mut end = 0;
     for site in &sites {
-        if site.offset < end || site.offset + 8 > geometry.cold_start {
+        if site.offset() < end || site.offset() + 8 > geometry.cold_start {
             return None;
         }
-        end = site.offset + 8;
+        end = site.offset() + 8;
     }
     Some(sites)
 }

@@ -1053,6 +1053,9 @@ impl<'d, 'a> Verifier<'d, 'a> {
             false
         };
         let starts = self.dump.object_starts();
+        // Words checked as slots of an earlier object are not checked again,
+        // so headers claiming huge sizes cannot make the scan quadratic.
+        let mut scanned_to = 0u64;
         for start in starts.iter() {
             let offset = start.offset;
             if offset >= h.discardable_start {
@@ -1075,11 +1078,13 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 },
                 _ => continue,
             };
+            let first = first.max(scanned_to.saturating_sub(offset).div_ceil(8));
             for slot in first..slots {
                 let site = offset + 8 * slot;
                 if site + 8 > h.discardable_start {
                     break;
                 }
+                scanned_to = site + 8;
                 if relocated(site) {
                     c.tick();
                     continue;

@@ -3,6 +3,7 @@
 use crate::output::{print_json, table, Failure, SCHEMA_VERSION};
 use indicatif::{ProgressBar, ProgressStyle};
 use pdmp::container::{self, Options, Transform};
+use pdmp::DumpFile;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -89,7 +90,9 @@ pub fn run_compress(args: &CompressArgs) -> Result<ExitCode, Failure> {
         PathBuf::from(name)
     });
     check_output(&args.dump, &output, args.force)?;
-    let data = std::fs::read(&args.dump).map_err(|e| Failure::in_file(&args.dump, e))?;
+    // Mapped, not read: the memory budget is the streams and the output.
+    let file = map(&args.dump)?;
+    let data = file.as_ref().map_or(&[][..], |f| f.bytes());
     let start = Instant::now();
     let bar = progress_bar(data.len() as u64, args.json);
     let packed = container::compress(&data, Options { fast: args.fast }, &|done| bar.inc(done))
@@ -116,6 +119,16 @@ pub fn run_compress(args: &CompressArgs) -> Result<ExitCode, Failure> {
     )
 }
 
+/// The file at `path` mapped into memory; `None` when it is empty (which
+/// cannot be mapped).
+fn map(path: &Path) -> Result<Option<DumpFile>, Failure> {
+    match DumpFile::open(path) {
+        Ok(file) => Ok(Some(file)),
+        Err(pdmp::Error::Empty) => Ok(None),
+        Err(e) => Err(Failure::in_file(path, e)),
+    }
+}
+
 pub fn run_decompress(args: &DecompressArgs) -> Result<ExitCode, Failure> {
     let output = match &args.output {
         Some(path) => path.clone(),
@@ -132,11 +145,12 @@ pub fn run_decompress(args: &DecompressArgs) -> Result<ExitCode, Failure> {
             })?,
     };
     check_output(&args.input, &output, args.force)?;
-    let bytes = std::fs::read(&args.input).map_err(|e| Failure::in_file(&args.input, e))?;
+    let file = map(&args.input)?;
+    let bytes = file.as_ref().map_or(&[][..], |f| f.bytes());
     let start = Instant::now();
-    let header = container::Header::parse(&bytes).map_err(|e| Failure::in_file(&args.input, e))?;
+    let header = container::Header::parse(bytes).map_err(|e| Failure::in_file(&args.input, e))?;
     // Decompression takes tens of milliseconds: no progress bar.
-    let data = container::decompress(&bytes).map_err(|e| Failure::in_file(&args.input, e))?;
+    let data = container::decompress(bytes).map_err(|e| Failure::in_file(&args.input, e))?;
     write_atomically(&output, &data)?;
     report(
         Report {
