@@ -47,6 +47,8 @@ struct Run {
 
 /// Runs the real binary with `args`, without an Emacs on PATH (the budgets
 /// are about the input file, not about an executable read for names).
+// The child is reaped by `wait4` (for its own rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run(args: &[OsString], scratch: &Path) -> Run {
     let stderr_path = scratch.join("stderr");
     let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
@@ -211,6 +213,12 @@ fn check_budgets(label: &str, file: &Path, valid: &Path) {
                 best_cpu(&reference.args, scratch.path(), 3),
             );
         }
+        // The figures, for `cargo test --test hostile -- --nocapture`.
+        println!(
+            "{label} {}: peak heap {:.2}× input, {measured:.2}× valid CPU time per byte",
+            inv.name,
+            r.peak as f64 / inv.input_bytes as f64
+        );
         if measured > TIME_RATIO {
             failures.push(format!(
                 "{}: {:.1}× the CPU time per byte of a valid dump (budget {TIME_RATIO}×)",

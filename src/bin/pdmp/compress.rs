@@ -95,7 +95,7 @@ pub fn run_compress(args: &CompressArgs) -> Result<ExitCode, Failure> {
     let data = file.as_ref().map_or(&[][..], |f| f.bytes());
     let start = Instant::now();
     let bar = progress_bar(data.len() as u64, args.json);
-    let packed = container::compress(&data, Options { fast: args.fast }, &|done| bar.inc(done))
+    let packed = container::compress(data, Options { fast: args.fast }, &|done| bar.inc(done))
         .map_err(|e| Failure::in_file(&args.dump, e))?;
     bar.finish_and_clear();
     write_atomically(&output, &packed.bytes)?;
