@@ -43,8 +43,14 @@ const LEVEL_FAST: i32 = 3;
 const WINDOW_LOG: u32 = 27;
 /// How far a stream's recorded raw length is believed before decoding.
 const MAX_RESERVED_RATIO: u64 = 256;
-/// What a decoder accepts (zstd's maximum on 64-bit hosts).
-const WINDOW_LOG_MAX: u32 = 31;
+
+/// The largest window a decoder accepts for a stream of `raw` bytes: what
+/// pdmp writes ([`WINDOW_LOG`], which zstd lowers to fit the stream), so
+/// that a crafted frame header cannot make the decoder reserve gigabytes.
+fn window_log_max(raw: u64) -> u32 {
+    let fits = u64::BITS - raw.saturating_sub(1).leading_zeros();
+    (fits + 1).clamp(10, WINDOW_LOG)
+}
 
 /// How the bytes were rearranged before compression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -488,7 +494,7 @@ fn zstd_decompress(packed: &[u8], raw: u64) -> Result<Vec<u8>, String> {
     let out = if raw <= MAX_RESERVED_RATIO * packed.len() as u64 {
         let mut decoder = zstd::bulk::Decompressor::new().map_err(zstd)?;
         decoder
-            .set_parameter(DParameter::WindowLogMax(WINDOW_LOG_MAX))
+            .set_parameter(DParameter::WindowLogMax(window_log_max(raw)))
             .map_err(zstd)?;
         let mut out = Vec::with_capacity(raw as usize);
         decoder
@@ -497,7 +503,7 @@ fn zstd_decompress(packed: &[u8], raw: u64) -> Result<Vec<u8>, String> {
         out
     } else {
         let mut decoder = zstd::stream::read::Decoder::with_buffer(packed).map_err(zstd)?;
-        decoder.window_log_max(WINDOW_LOG_MAX).map_err(zstd)?;
+        decoder.window_log_max(window_log_max(raw)).map_err(zstd)?;
         let mut out = Vec::new();
         decoder
             .single_frame()

@@ -107,3 +107,46 @@ fn targets_run_on_reference_dumps() {
     exercise::diff(&pair);
     exercise::reader(&std::fs::read(dir.join("sample.el")).expect("sample.el"));
 }
+
+/// Found by the `container` target (the input in
+/// `testdata/fuzz-regressions/container/`, replayed above): a stream's zstd
+/// frame header claimed a window of over a gigabyte, which the decoder
+/// reserved before decoding (libFuzzer: out-of-memory, malloc(1342570560)).
+/// The decoder now accepts no window larger than the stream's recorded
+/// length needs: a frame declaring a 1 GiB window for 1 MiB is refused.
+#[test]
+fn container_frame_claiming_a_huge_window_is_refused() {
+    use sha2::Digest;
+    // Zeros: far above the ratio up to which the recorded length is trusted,
+    // so the stream decoder (which reserves the window) is used.
+    let data = vec![0u8; 1 << 20];
+    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).expect("encoder");
+    encoder.window_log(30).expect("window");
+    encoder.include_contentsize(false).expect("no content size");
+    std::io::Write::write_all(&mut encoder, &data).expect("compress");
+    let frame = encoder.finish().expect("frame");
+    // A one-stream container (transform none) holding that frame.
+    let mut container = pdmp::container::MAGIC.to_vec();
+    container.extend_from_slice(&pdmp::container::VERSION.to_le_bytes());
+    container.extend_from_slice(&[1, 0]);
+    container.extend_from_slice(&1u32.to_le_bytes());
+    container.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    container.extend_from_slice(&sha2::Sha256::digest(&data));
+    container.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    container.extend_from_slice(&(frame.len() as u64).to_le_bytes());
+    container.extend_from_slice(&frame);
+    match pdmp::container::decompress(&container) {
+        Ok(_) => panic!("a frame declaring a 1 GiB window was decoded"),
+        Err(error) => assert!(
+            error.to_string().contains("too much memory"),
+            "the window limit refuses the frame: {error}"
+        ),
+    }
+    // The same data in a frame pdmp writes decodes.
+    let packed = pdmp::container::compress(&data, pdmp::container::Options { fast: true }, &|_| {})
+        .expect("compress");
+    assert_eq!(
+        pdmp::container::decompress(&packed.bytes).expect("decompress"),
+        data
+    );
+}
