@@ -31,7 +31,7 @@ use crate::transform::Joiner;
 use crate::transform::{self, JoinError};
 use crate::Dump;
 use sha2::{Digest, Sha256};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Mutex;
@@ -54,8 +54,14 @@ const LEVEL_FAST: i32 = 3;
 const WINDOW_LOG: u32 = 27;
 /// How far a stream's recorded raw length is believed before decoding.
 const MAX_RESERVED_RATIO: u64 = 256;
-/// What a decoder accepts (zstd's maximum on 64-bit hosts).
-const WINDOW_LOG_MAX: u32 = 31;
+
+/// The largest window a decoder accepts for a stream of `raw` bytes: what
+/// pdmp writes ([`WINDOW_LOG`], which zstd lowers to fit the stream), so
+/// that a crafted frame header cannot make the decoder reserve gigabytes.
+fn window_log_max(raw: u64) -> u32 {
+    let fits = u64::BITS - raw.saturating_sub(1).leading_zeros();
+    (fits + 1).clamp(10, WINDOW_LOG)
+}
 
 /// How the bytes were rearranged before compression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -230,20 +236,25 @@ pub fn compress(
     })
     .into_iter()
     .collect::<Result<Vec<_>, _>>()?;
+    let raw_lens: Vec<u64> = streams.iter().map(|s| s.len() as u64).collect();
+    // The raw streams are as large as the input: gone before the container is built.
+    drop(streams);
 
     let checksum = ChecksumKind::Xxh3_128;
-    let mut bytes = Vec::with_capacity(HEADER_SIZE + packed.iter().map(Vec::len).sum::<usize>());
+    let mut bytes = Vec::with_capacity(
+        HEADER_SIZE + 16 * packed.len() + packed.iter().map(Vec::len).sum::<usize>(),
+    );
     bytes.extend_from_slice(&MAGIC);
     bytes.extend_from_slice(&VERSION.to_le_bytes());
     bytes.push(CODEC_ZSTD);
     bytes.push(transform as u8);
-    bytes.extend_from_slice(&(streams.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&(packed.len() as u32).to_le_bytes());
     bytes.extend_from_slice(&(data.len() as u64).to_le_bytes());
     bytes.push(checksum as u8);
     bytes.extend_from_slice(&[0; 7]);
     bytes.extend_from_slice(&checksum.of(data));
-    for (raw, packed) in streams.iter().zip(&packed) {
-        bytes.extend_from_slice(&(raw.len() as u64).to_le_bytes());
+    for (raw, packed) in raw_lens.iter().zip(&packed) {
+        bytes.extend_from_slice(&raw.to_le_bytes());
         bytes.extend_from_slice(&(packed.len() as u64).to_le_bytes());
     }
     for packed in &packed {
@@ -668,16 +679,18 @@ fn in_parallel<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) ->
 }
 
 fn zstd_compress(data: &[u8], level: i32) -> Result<Vec<u8>, Error> {
-    use zstd::zstd_safe::CParameter;
     let codec = |e: std::io::Error| Error::Codec(e.to_string());
-    let mut compressor = zstd::bulk::Compressor::new(level).map_err(codec)?;
-    compressor
-        .set_parameter(CParameter::EnableLongDistanceMatching(true))
+    // A streaming encoder: the output grows with what is produced instead
+    // of reserving the worst case (the input's size) up front.
+    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), level).map_err(codec)?;
+    encoder.long_distance_matching(true).map_err(codec)?;
+    encoder.window_log(WINDOW_LOG).map_err(codec)?;
+    encoder.include_contentsize(true).map_err(codec)?;
+    encoder
+        .set_pledged_src_size(Some(data.len() as u64))
         .map_err(codec)?;
-    compressor
-        .set_parameter(CParameter::WindowLog(WINDOW_LOG))
-        .map_err(codec)?;
-    compressor.compress(data).map_err(codec)
+    encoder.write_all(data).map_err(codec)?;
+    encoder.finish().map_err(codec)
 }
 
 /// Decodes one zstd frame that must yield exactly `raw` bytes. The recorded
@@ -692,7 +705,7 @@ fn zstd_decompress(packed: &[u8], raw: u64) -> Result<Vec<u8>, String> {
         return Ok(out);
     } else {
         let mut decoder = zstd::stream::read::Decoder::with_buffer(packed).map_err(zstd)?;
-        decoder.window_log_max(WINDOW_LOG_MAX).map_err(zstd)?;
+        decoder.window_log_max(window_log_max(raw)).map_err(zstd)?;
         let mut out = Vec::new();
         decoder
             .single_frame()
@@ -717,10 +730,10 @@ fn zstd_decompress_into(packed: &[u8], out: &mut [u8]) -> Result<(), String> {
     use zstd::zstd_safe::DParameter;
     let zstd = |e: std::io::Error| format!("zstd: {e}");
     let mut decoder = zstd::bulk::Decompressor::new().map_err(zstd)?;
-    decoder
-        .set_parameter(DParameter::WindowLogMax(WINDOW_LOG_MAX))
-        .map_err(zstd)?;
     let raw = out.len();
+    decoder
+        .set_parameter(DParameter::WindowLogMax(window_log_max(raw as u64)))
+        .map_err(zstd)?;
     let written = decoder
         .decompress_to_buffer(packed, out)
         .map_err(|e| format!("zstd: {e} (the directory says {raw} bytes)"))?;

@@ -16,6 +16,8 @@
 //! dump's own pointer map; [`container::Source`] opens a raw dump, a
 //! container or an executable carrying a dump alike).
 //!
+//! [`peak`] measures the heap a run uses, for the memory budget tests.
+//!
 //! The reference dumper and runtime: [`reader`] and [`value`] (Emacs Lisp
 //! read syntax), [`heap`], [`objlayout`], [`image`] and [`writer`] (writing
 //! dumps), [`loader`] (loading them back), [`origin`] (where a runtime
@@ -50,6 +52,7 @@ pub mod native;
 pub mod objlayout;
 pub mod origin;
 pub mod pairing;
+pub mod peak;
 pub mod pvec;
 pub mod reader;
 pub mod relocate;

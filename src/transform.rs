@@ -103,6 +103,7 @@ pub fn split(data: &[u8]) -> Option<Vec<Vec<u8>>> {
     }
     let sites = sites(&geometry, data)?;
     let heap = &data[..geometry.cold_start as usize];
+    streams[HEAP].reserve_exact(heap.len() - 8 * sites.len());
     let mut at = 0usize;
     let mut pointers = Vec::with_capacity(sites.len() * 8);
     for &site in &sites {

@@ -1336,6 +1336,9 @@ struct SlotScan<'a> {
     symbol_limit: u64,
     sub_char_table: Option<u8>,
     examined: u64,
+    /// End of the words already checked as slots: a header claiming a huge
+    /// size cannot make later objects check the same words again.
+    scanned_to: u64,
 }
 
 impl<'a> SlotScan<'a> {
@@ -1356,6 +1359,7 @@ impl<'a> SlotScan<'a> {
             symbol_limit: h.cold_start - h.discardable_start,
             sub_char_table: v.pvec.sub_char_table,
             examined: 0,
+            scanned_to: 0,
         }
     }
 
@@ -1399,10 +1403,12 @@ impl<'a> SlotScan<'a> {
         };
         // Only whole slots before the discardable region.
         let end = slots.min((self.discardable_start - offset) / 8);
+        let first = first.max(self.scanned_to.saturating_sub(offset).div_ceil(8));
         if first >= end {
             return;
         }
         self.examined += end - first;
+        self.scanned_to = offset + 8 * end;
         let (start, stop) = (offset + 8 * first, offset + 8 * end);
         let Some(bytes) = self.data.get(start as usize..stop as usize) else {
             return;

@@ -3,6 +3,7 @@
 use crate::output::{print_json, table, Failure, SCHEMA_VERSION};
 use indicatif::{ProgressBar, ProgressStyle};
 use pdmp::container::{self, ChecksumKind, Options, Transform};
+use pdmp::DumpFile;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -93,10 +94,12 @@ pub fn run_compress(args: &CompressArgs) -> Result<ExitCode, Failure> {
         PathBuf::from(name)
     });
     check_output(&args.dump, &output, args.force)?;
-    let data = std::fs::read(&args.dump).map_err(|e| Failure::in_file(&args.dump, e))?;
+    // Mapped, not read: the memory budget is the streams and the output.
+    let file = map(&args.dump)?;
+    let data = file.as_ref().map_or(&[][..], |f| f.bytes());
     let start = Instant::now();
     let bar = progress_bar(data.len() as u64, args.json);
-    let packed = container::compress(&data, Options { fast: args.fast }, &|done| bar.inc(done))
+    let packed = container::compress(data, Options { fast: args.fast }, &|done| bar.inc(done))
         .map_err(|e| Failure::in_file(&args.dump, e))?;
     bar.finish_and_clear();
     write_atomically(&output, &packed.bytes)?;
@@ -121,6 +124,16 @@ pub fn run_compress(args: &CompressArgs) -> Result<ExitCode, Failure> {
     )
 }
 
+/// The file at `path` mapped into memory; `None` when it is empty (which
+/// cannot be mapped).
+fn map(path: &Path) -> Result<Option<DumpFile>, Failure> {
+    match DumpFile::open(path) {
+        Ok(file) => Ok(Some(file)),
+        Err(pdmp::Error::Empty) => Ok(None),
+        Err(e) => Err(Failure::in_file(path, e)),
+    }
+}
+
 pub fn run_decompress(args: &DecompressArgs) -> Result<ExitCode, Failure> {
     let output = match &args.output {
         Some(path) => path.clone(),
@@ -137,11 +150,8 @@ pub fn run_decompress(args: &DecompressArgs) -> Result<ExitCode, Failure> {
             })?,
     };
     check_output(&args.input, &output, args.force)?;
-    let file = std::fs::File::open(&args.input).map_err(|e| Failure::in_file(&args.input, e))?;
-    // SAFETY: a read-only private map; another process truncating the file
-    // meanwhile could fault, the risk every mmap-based reader accepts.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Failure::in_file(&args.input, e))?;
-    let bytes: &[u8] = &map;
+    let file = map(&args.input)?;
+    let bytes = file.as_ref().map_or(&[][..], |f| f.bytes());
     let start = Instant::now();
     let header = container::Header::parse(bytes).map_err(|e| Failure::in_file(&args.input, e))?;
     // Decompression takes tens of milliseconds: no progress bar.

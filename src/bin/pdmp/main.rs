@@ -16,6 +16,11 @@ mod verify;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+// Counts heap bytes so that `PDMP_PEAK_HEAP=1` can report the peak (the
+// hostile-input tests hold every subcommand to a memory budget with it).
+#[global_allocator]
+static ALLOCATOR: pdmp::peak::Counting = pdmp::peak::Counting;
+
 /// Inspect, verify and compare portable heap dumps (.pdmp) of GNU Emacs.
 #[derive(Parser)]
 #[command(name = "pdmp", version, about, long_about = None)]
@@ -48,6 +53,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    let code = run();
+    if std::env::var_os("PDMP_PEAK_HEAP").is_some() {
+        eprintln!("pdmp: peak heap: {} bytes", pdmp::peak::peak());
+    }
+    code
+}
+
+fn run() -> ExitCode {
     // Like other Unix filters, end quietly when the reader of our output
     // goes away (`pdmp info | head`) instead of failing on the write.
     // SAFETY: restoring the default disposition of one signal at start-up,

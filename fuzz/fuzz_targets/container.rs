@@ -1,0 +1,8 @@
+//! Fuzz target `container`: see `exercise::container`.
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../exercise.rs"]
+mod exercise;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| exercise::container(data));

@@ -1,0 +1,8 @@
+//! Fuzz target `relocate`: see `exercise::relocate`.
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../exercise.rs"]
+mod exercise;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| exercise::relocate(data));

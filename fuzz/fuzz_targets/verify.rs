@@ -1,0 +1,8 @@
+//! Fuzz target `verify`: see `exercise::verify`.
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../exercise.rs"]
+mod exercise;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| exercise::verify(data));
