@@ -26,8 +26,6 @@ command -v cargo-fuzz >/dev/null || { echo "fuzz/run.sh: install cargo-fuzz: car
 
 cargo build --release --quiet --bin pdmp
 pdmp=target/release/pdmp
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 # A copy of FILE truncated to N bytes.
 truncated() { head -c "$2" "$1" >"$3"; }
