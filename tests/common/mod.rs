@@ -57,7 +57,11 @@ pub fn fresh_dump(name: &str, prelude: &str) -> Option<FreshDump> {
         "(progn {prelude} (dump-emacs-portable \"{}\"))",
         partial.display()
     );
+    // Emacs records its working directory in the dump: make every dump in
+    // the scratch directory, so cached and new dumps agree wherever the
+    // checkout is.
     let output = Command::new(emacs)
+        .current_dir(&dir)
         .args(["--batch", "-Q", "--eval", &lisp])
         .output()
         .expect("run emacs");
