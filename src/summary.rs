@@ -45,15 +45,14 @@ fn count_objects(dump: &Dump<'_>, starts: ObjectStartTable<'_>) -> ObjectCounts 
             }
         }
     };
-    // Four tallies so that runs of one tag (conses come in long runs) do not
-    // wait on each other's increments.
+    // Four tallies, one per lane, so that runs of one tag (conses come in
+    // long runs) do not wait on each other's increments.
     let mut tallies = [[0u64; 32]; 4];
     let mut batch = [0u64; BATCH];
     let mut pending = 0;
-    let mut entries = starts.raw();
-    while entries.len() >= 4 {
-        for tally in &mut tallies {
-            let (offset, type_bits) = entries.next().expect("four entries left");
+    let (blocks, rest) = starts.raw_by_four();
+    for block in blocks {
+        for (tally, (offset, type_bits)) in tallies.iter_mut().zip(block) {
             tally[type_bits as usize] += 1;
             // Written always, kept only for vectorlikes: no branch to mispredict.
             batch[pending % BATCH] = offset;
@@ -64,9 +63,9 @@ fn count_objects(dump: &Dump<'_>, starts: ObjectStartTable<'_>) -> ObjectCounts 
             pending = 0;
         }
     }
-    for (offset, type_bits) in entries {
+    for (offset, type_bits) in rest {
         tallies[0][type_bits as usize] += 1;
-        batch[pending] = offset;
+        batch[pending % BATCH] = offset;
         pending += usize::from(type_bits == vectorlike);
     }
     read_headers(&batch[..pending]);

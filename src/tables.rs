@@ -354,6 +354,27 @@ impl<'a, E: Packed> Table<'a, E> {
             .map(|bytes| split_packed(le_u32(bytes)))
     }
 
+    /// [`raw`](Self::raw) in blocks of four, then the last zero to three
+    /// entries: for tallies that keep four lanes.
+    #[allow(clippy::type_complexity)]
+    pub fn raw_by_four(
+        &self,
+    ) -> (
+        impl Iterator<Item = [(u64, u32); 4]> + 'a,
+        impl Iterator<Item = (u64, u32)> + 'a,
+    ) {
+        let blocks = self.bytes.chunks_exact(16);
+        let rest = blocks
+            .remainder()
+            .chunks_exact(4)
+            .map(|e| split_packed(le_u32(e)));
+        let blocks = blocks.map(|b| {
+            let word = |at: usize| split_packed(le_u32(&b[at..at + 4]));
+            [word(0), word(4), word(8), word(12)]
+        });
+        (blocks, rest)
+    }
+
     /// Entry `index` as `(offset, 5-bit type number)`, undecoded, or `None`
     /// past the end.
     #[inline]
