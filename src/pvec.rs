@@ -227,7 +227,6 @@ pub fn detect(dump: &Dump<'_>) -> PvecDetection {
         .filter(|n| n.layout() == layout)
         .map(|&n| (n, n.type_number("SUBR").expect("every version has SUBR")))
         .collect();
-    let mut votes = vec![0u64; subr_numbers.len()];
     let header = dump.header();
     let discardable = dump
         .bytes()
@@ -236,14 +235,19 @@ pub fn detect(dump: &Dump<'_>) -> PvecDetection {
     let skip = discardable.len().min(
         header.discardable_start.next_multiple_of(8) as usize - header.discardable_start as usize,
     );
-    for word in discardable[skip..].chunks_exact(8) {
-        let word = VectorHeader(u64::from_le_bytes(word.try_into().expect("8 bytes")));
-        for (i, (_, subr)) in subr_numbers.iter().enumerate() {
-            if word == VectorHeader::bare_pseudovector(*subr) {
-                votes[i] += 1;
-            }
-        }
-    }
+    // One branch-free counting pass per candidate (the compiler vectorizes it).
+    let votes: Vec<u64> = subr_numbers
+        .iter()
+        .map(|&(_, subr)| {
+            let bare = VectorHeader::bare_pseudovector(subr).0;
+            discardable[skip..]
+                .chunks_exact(8)
+                .map(|word| {
+                    u64::from(u64::from_le_bytes(word.try_into().expect("8 bytes")) == bare)
+                })
+                .sum::<u64>()
+        })
+        .collect();
     let best = votes
         .iter()
         .enumerate()
