@@ -22,7 +22,7 @@
 //!   length (u64 LE), SHA-256 of the dump, [`TRAILER_MAGIC`]. `strip`
 //!   removes it, as it removes any bytes outside sections.
 //!
-//! A runtime finds its dump with [`find_in_file`] on its own executable
+//! A runtime finds its dump with [`find_in_open_file`] on its own executable
 //! (`/proc/self/exe`) and maps the returned [`Embedded::range`].
 
 use crate::dump::{Dump, DumpFile, Span};
@@ -30,11 +30,13 @@ use crate::error::Error;
 use crate::header::{hex, MAGIC};
 use object::elf::{FileHeader64, SectionHeader64, PT_LOAD, SHF_ALLOC, SHN_LORESERVE, SHT_PROGBITS};
 use object::read::elf::{FileHeader, ProgramHeader, SectionHeader};
+use object::read::{ReadCache, ReadCacheOps, ReadRef, SectionIndex, StringTable};
 use object::{Endianness, U32, U64};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// Name of the ELF section that carries the dump.
@@ -181,16 +183,59 @@ impl Embedded {
 /// Finds the dump `exe` carries: a trailer at the end, else a
 /// [`SECTION_NAME`] section. `Ok(None)` when there is neither.
 pub fn find(exe: &[u8]) -> Result<Option<Embedded>> {
-    if let Some(found) = find_trailer(exe)? {
-        return Ok(Some(found));
+    let size = exe.len() as u64;
+    if let Some(tail) = exe.len().checked_sub(TRAILER_LEN as usize) {
+        if let Some(found) = parse_trailer(&exe[tail..], size)? {
+            return Ok(Some(found));
+        }
     }
     find_section(exe)
 }
 
-/// [`find`] on a file; the runtime's entry point (`/proc/self/exe`).
-pub fn find_in_file(path: &Path) -> Result<Option<Embedded>> {
-    let file = DumpFile::open(path)?;
-    find(file.bytes())
+/// [`find`] on an open file, reading only what it needs: the trailer, the
+/// ELF header, the section headers and their names (four small reads).
+/// The runtime's start-up path, on its own executable (`/proc/self/exe`).
+pub fn find_in_open_file(file: &File) -> Result<Option<Embedded>> {
+    let size = file.metadata()?.len();
+    if let Some(tail_offset) = size.checked_sub(TRAILER_LEN) {
+        let mut tail = [0u8; TRAILER_LEN as usize];
+        file.read_exact_at(&mut tail, tail_offset)?;
+        if let Some(found) = parse_trailer(&tail, size)? {
+            return Ok(Some(found));
+        }
+    }
+    find_section(&ReadCache::new(ReadAt { file, size, at: 0 }))
+}
+
+/// The positioned reads of a file, as `object` reads through a
+/// [`ReadCache`]: a seek only moves the position, each read is one `pread`.
+struct ReadAt<'a> {
+    file: &'a File,
+    size: u64,
+    at: u64,
+}
+
+impl ReadCacheOps for ReadAt<'_> {
+    fn len(&mut self) -> std::result::Result<u64, ()> {
+        Ok(self.size)
+    }
+
+    fn seek(&mut self, pos: u64) -> std::result::Result<u64, ()> {
+        self.at = pos;
+        Ok(pos)
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, ()> {
+        let got = self.file.read_at(buf, self.at).map_err(|_| ())?;
+        self.at += got as u64;
+        Ok(got)
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> std::result::Result<(), ()> {
+        self.file.read_exact_at(buf, self.at).map_err(|_| ())?;
+        self.at += buf.len() as u64;
+        Ok(())
+    }
 }
 
 /// The dump in `bytes`: the embedded one when `bytes` is an executable that
@@ -207,13 +252,13 @@ pub fn dump_bytes(bytes: &[u8]) -> Result<(&[u8], Option<Embedded>)> {
     }
 }
 
-fn find_trailer(exe: &[u8]) -> Result<Option<Embedded>> {
-    let size = exe.len() as u64;
-    if size < TRAILER_LEN || !exe.ends_with(&TRAILER_MAGIC) {
+/// The appended dump that the last [`TRAILER_LEN`] bytes `trailer` of a
+/// file of `size` bytes describe, if they are a trailer.
+fn parse_trailer(trailer: &[u8], size: u64) -> Result<Option<Embedded>> {
+    if !trailer.ends_with(&TRAILER_MAGIC) {
         return Ok(None);
     }
     let trailer_offset = size - TRAILER_LEN;
-    let trailer = &exe[trailer_offset as usize..];
     let word = |at: usize| u64::from_le_bytes(trailer[at..at + 8].try_into().expect("8 bytes"));
     let (offset, length) = (word(0), word(8));
     let damaged = |problem: String| EmbedError::TrailerDamaged {
@@ -235,16 +280,17 @@ fn find_trailer(exe: &[u8]) -> Result<Option<Embedded>> {
     }))
 }
 
-fn find_section(exe: &[u8]) -> Result<Option<Embedded>> {
-    let Some(class) = exe.get(4) else {
+fn find_section<'data, R: ReadRef<'data>>(exe: R) -> Result<Option<Embedded>> {
+    // One read covers the identification and a 64-bit header.
+    let Ok(ident) = exe.read_bytes_at(0, size_of::<FileHeader64<Endianness>>() as u64) else {
         return Ok(None);
     };
-    if !exe.starts_with(ELF_MAGIC) {
+    if !ident.starts_with(ELF_MAGIC) {
         return Ok(None);
     }
-    match class {
-        1 => find_section_in::<object::elf::FileHeader32<Endianness>>(exe),
-        _ => find_section_in::<FileHeader64<Endianness>>(exe),
+    match ident[4] {
+        1 => find_section_in::<object::elf::FileHeader32<Endianness>, R>(exe),
+        _ => find_section_in::<FileHeader64<Endianness>, R>(exe),
     }
 }
 
@@ -255,18 +301,36 @@ fn elf_error(what: &'static str) -> impl Fn(object::read::Error) -> EmbedError {
     }
 }
 
-fn find_section_in<Elf: FileHeader<Endian = Endianness>>(exe: &[u8]) -> Result<Option<Embedded>> {
+fn find_section_in<'data, Elf: FileHeader<Endian = Endianness>, R: ReadRef<'data>>(
+    exe: R,
+) -> Result<Option<Embedded>> {
     let header = Elf::parse(exe).map_err(elf_error("header"))?;
     let endian = header.endian().map_err(elf_error("header"))?;
     let sections = header
         .sections(endian, exe)
         .map_err(elf_error("section headers"))?;
-    let Some((_, section)) = sections.section_by_name(endian, SECTION_NAME.as_bytes()) else {
+    // The names in one read (through a file, a lookup by name would read
+    // each name on its own).
+    let names_index = header
+        .shstrndx(endian, exe)
+        .map_err(elf_error("section name table index"))?;
+    let names = sections
+        .section(SectionIndex(names_index as usize))
+        .and_then(|names| names.data(endian, exe))
+        .map_err(elf_error("section name table"))?;
+    let names = StringTable::new(names, 0, names.len() as u64);
+    let Some(section) = sections
+        .iter()
+        .find(|s| names.get(s.sh_name(endian)) == Ok(SECTION_NAME.as_bytes()))
+    else {
         return Ok(None);
     };
     let offset: u64 = section.sh_offset(endian).into();
     let size: u64 = section.sh_size(endian).into();
-    let file_size = exe.len() as u64;
+    let file_size = exe.len().map_err(|()| EmbedError::BadElf {
+        what: "file",
+        problem: "size unknown".into(),
+    })?;
     if section.sh_type(endian) == object::elf::SHT_NOBITS {
         return Err(EmbedError::BadElf {
             what: "section .pdmp",

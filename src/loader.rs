@@ -20,7 +20,7 @@ use crate::heap::obarray_bucket;
 use crate::image::{self, var};
 use crate::lisp::{LispType, VectorHeader};
 use crate::objlayout::{self as ol, Pvecs};
-use crate::origin::DumpSource;
+use crate::origin::{DumpSource, Located};
 use crate::pvec::PvecNumbering;
 use crate::tables::{DumpRelocTable, EmacsReloc, EmacsRelocValue, RelocKind, Table};
 use crate::value::{HashTableValue, LispString, Value};
@@ -139,6 +139,9 @@ unsafe impl Send for LoadedHeap {}
 const PAGE: u64 = 65536;
 /// A transparent huge page on x86_64.
 const HUGE_PAGE: u64 = 2 << 20;
+/// Below this many hot bytes one thread reads and relocates the dump: a
+/// second thread costs more to start than it saves.
+const TWO_THREADS_FROM: u64 = 1 << 20;
 /// Nesting depth beyond which decoding stops (cycles or corruption).
 const MAX_DEPTH: usize = 10_000;
 
@@ -242,16 +245,19 @@ unsafe fn apply(
     delta: Option<u64>,
 ) -> Result<(), String> {
     let word = |offset: u64| (base + offset) as *mut u64;
+    // Each site lies at or after the previous one: the table is sorted.
+    let mut floor = owned.start;
     for (offset, t) in relocs.raw() {
         let kind = add[t as usize];
         let len = if kind.is_some() { 8 } else { 24 };
-        if offset < owned.start || offset + len > owned.end {
+        if offset < floor || offset + len > owned.end {
             return Err(format!(
-                "relocation at offset {offset} lies outside {}..{} (beyond cold_start, \
+                "relocation at offset {offset} lies outside {floor}..{} (beyond cold_start, \
                  or the table is not sorted)",
-                owned.start, owned.end
+                owned.end
             ));
         }
+        floor = offset;
         match kind {
             // SAFETY (all writes): inside `owned`, checked above.
             Some(a) => {
@@ -381,11 +387,29 @@ impl LoadedHeap {
     /// dump an executable carries). The range is mapped in place when its
     /// offset is a multiple of the page size, else read.
     pub fn load_from(source: &DumpSource, options: &LoadOptions) -> Result<LoadedHeap, LoadError> {
-        let name = source.describe();
-        let file = File::open(&source.path).map_err(|source| LoadError::NotFound {
-            path: name.clone(),
-            source,
+        let file = File::open(&source.path).map_err(|error| LoadError::NotFound {
+            path: source.describe(),
+            source: error,
         })?;
+        Self::load_open(source, &file, options)
+    }
+
+    /// Loads what [`crate::origin::locate`] found, through the file it
+    /// already opened when it has one.
+    pub fn load_located(located: &Located, options: &LoadOptions) -> Result<LoadedHeap, LoadError> {
+        match &located.opened {
+            Some(file) => Self::load_open(&located.source, file, options),
+            None => Self::load_from(&located.source, options),
+        }
+    }
+
+    /// [`Self::load_from`] through `file`, the file `source` names, open.
+    fn load_open(
+        source: &DumpSource,
+        file: &File,
+        options: &LoadOptions,
+    ) -> Result<LoadedHeap, LoadError> {
+        let name = source.describe();
         let file_size = file
             .metadata()
             .map_err(|e| corrupt(&name, e.to_string()))?
@@ -423,7 +447,7 @@ impl LoadedHeap {
                 memmap2::MmapOptions::new()
                     .offset(offset)
                     .len(size as usize)
-                    .map(&file)
+                    .map(file)
             };
             Some(map.map_err(|e| corrupt(&name, e.to_string()))?)
         } else {
@@ -457,11 +481,11 @@ impl LoadedHeap {
         let hot_read = match peeked {
             Some((header, preferred)) => {
                 let hot_read = preferred != Some(dump_base);
-                map_file(&file, &name, offset, dump_base, size, &header, hot_read)?;
+                map_file(file, &name, offset, dump_base, size, &header, hot_read)?;
                 hot_read
             }
             None => {
-                read_part((&file, offset), dump_base, 0, size).map_err(|e| corrupt(&name, e))?;
+                read_part((file, offset), dump_base, 0, size).map_err(|e| corrupt(&name, e))?;
                 true
             }
         };
@@ -545,7 +569,7 @@ impl LoadedHeap {
                 )
             },
         };
-        let fill = (mmap && hot_read).then_some((&file, offset));
+        let fill = (mmap && hot_read).then_some((file, offset));
         heap.relocate(&name, preferred, &emacs, (tail, start), fill)?;
         Ok(heap)
     }
@@ -575,7 +599,7 @@ impl LoadedHeap {
     /// from the given offset (`cold_start`) on, holding the tables. With
     /// `fill` (a file and the dump's offset in it), the hot and discardable
     /// parts are first read from that file.
-    /// Two threads share the work, each its half of the dump.
+    /// Two threads share the work of a large dump, each its half.
     fn relocate(
         &mut self,
         name: &str,
@@ -601,44 +625,49 @@ impl LoadedHeap {
         let delta = preferred.map(|p| self.dump_base.wrapping_sub(p));
         let add = (!at_preferred).then(|| self.addends(header.layout, delta));
         let cold = header.cold_start;
-        // The halves: bytes are read split at a huge page, relocations split
-        // by entry, each thread's sites in its own byte range (in a sorted
-        // table, the first half's lie before the second's first site).
-        let read_mid = (cold / 2).next_multiple_of(HUGE_PAGE).min(cold);
-        let k = relocs.len() / 2;
-        let reloc_mid = relocs.get(k).map_or(cold, |r| r.offset.min(cold));
-        let parts = [
-            (0..read_mid, 0..reloc_mid, 0..k),
-            (read_mid..cold, reloc_mid..cold, k..relocs.len()),
-        ];
-        let barrier = std::sync::Barrier::new(parts.len());
         let base = self.dump_base;
         let layout = header.layout;
-        let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
-            let work = |(read, owned, entries): (Range<u64>, Range<u64>, Range<usize>)| {
-                let read = match fill {
-                    Some(file) => read_part(file, base, read.start, read.end),
-                    None => Ok(()),
-                };
+        let read = |range: Range<u64>| match fill {
+            Some(file) => read_part(file, base, range.start, range.end),
+            None => Ok(()),
+        };
+        let relocate = |owned: Range<u64>, entries: Range<usize>| {
+            let Some(add) = &add else { return Ok(()) };
+            let size = crate::header::DUMP_RELOC_SIZE as usize;
+            let part = Table::new(
+                &table_bytes[entries.start * size..entries.end * size],
+                relocs.entry_offset(entries.start),
+                layout,
+            );
+            // SAFETY: a part writes only inside its own byte range of the
+            // dump (checked per entry); parts relocated at once are disjoint.
+            unsafe { apply(base, owned, part, add, layout, delta) }
+        };
+        let results: Vec<Result<(), String>> = if cold < TWO_THREADS_FROM {
+            vec![read(0..cold).and_then(|()| relocate(0..cold, 0..relocs.len()))]
+        } else {
+            // The halves: bytes are read split at a huge page, relocations
+            // split by entry, each thread's sites in its own byte range (in
+            // a sorted table, the first half's lie before the second's first
+            // site).
+            let read_mid = (cold / 2).next_multiple_of(HUGE_PAGE).min(cold);
+            let k = relocs.len() / 2;
+            let reloc_mid = relocs.get(k).map_or(cold, |r| r.offset.min(cold));
+            let barrier = std::sync::Barrier::new(2);
+            let work = |(read_range, owned, entries): (Range<u64>, Range<u64>, Range<usize>)| {
+                let read = read(read_range);
                 // Nobody writes before both halves are in.
                 barrier.wait();
                 read?;
-                let Some(add) = &add else { return Ok(()) };
-                let size = crate::header::DUMP_RELOC_SIZE as usize;
-                let part = Table::new(
-                    &table_bytes[entries.start * size..entries.end * size],
-                    relocs.entry_offset(entries.start),
-                    layout,
-                );
-                // SAFETY: each part writes only inside its own byte range
-                // of the dump (checked per entry); the ranges are disjoint.
-                unsafe { apply(base, owned, part, add, layout, delta) }
+                relocate(owned, entries)
             };
-            let [first, second] = parts;
-            let other = scope.spawn(move || work(second));
-            let mine = work(first);
-            vec![mine, other.join().expect("relocation thread")]
-        });
+            std::thread::scope(|scope| {
+                let other =
+                    scope.spawn(|| work((read_mid..cold, reloc_mid..cold, k..relocs.len())));
+                let mine = work((0..read_mid, 0..reloc_mid, 0..k));
+                vec![mine, other.join().expect("relocation thread")]
+            })
+        };
         for r in results {
             r.map_err(|e| corrupt(name, e))?;
         }

@@ -8,6 +8,7 @@
 
 use crate::dump::Span;
 use crate::embed::{self, EmbedError, Mode};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// Where the bytes of a dump come from.
@@ -64,12 +65,12 @@ impl DumpSource {
         }
     }
 
-    /// The dump the executable `exe` carries, if any. Errors when it carries
-    /// a damaged one (a trailer whose fields do not meet it, a section
-    /// outside the file) or cannot be read.
-    pub fn embedded_in(exe: &Path) -> Result<Option<DumpSource>, NoDump> {
-        let found = embed::find_in_file(exe).map_err(|e| NoDump::Damaged {
-            path: exe.to_path_buf(),
+    /// The dump the open executable `exe` (named `path`) carries, if any.
+    /// Errors when it carries a damaged one (a trailer whose fields do not
+    /// meet it, a section outside the file) or cannot be read.
+    pub fn embedded_in(exe: &File, path: &Path) -> Result<Option<DumpSource>, NoDump> {
+        let found = embed::find_in_open_file(exe).map_err(|e| NoDump::Damaged {
+            path: path.to_path_buf(),
             source: e,
         })?;
         Ok(found.map(|found| DumpSource {
@@ -77,7 +78,7 @@ impl DumpSource {
                 Mode::Section => Origin::Section,
                 Mode::Append => Origin::Append,
             },
-            path: exe.to_path_buf(),
+            path: path.to_path_buf(),
             range: Some(found.range),
         }))
     }
@@ -127,27 +128,50 @@ pub fn beside(exe: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The dump to load, in order: `given` (a path from the command line), the
-/// dump the running executable carries, the file [`beside`] it.
-pub fn locate(given: Option<&Path>) -> Result<DumpSource, NoDump> {
-    if let Some(path) = given {
-        return Ok(DumpSource::file(path));
-    }
-    let exe = std::env::current_exe().map_err(NoDump::NoExecutable)?;
-    locate_for(&exe)
+/// A dump to load and, when finding it opened the file that holds it (the
+/// running executable), that open file, which the loader reads rather than
+/// opening it again.
+#[derive(Debug)]
+pub struct Located {
+    pub source: DumpSource,
+    pub opened: Option<File>,
 }
 
-/// [`locate`] without a given path, for the executable `exe`.
-pub fn locate_for(exe: &Path) -> Result<DumpSource, NoDump> {
-    if let Some(found) = DumpSource::embedded_in(exe)? {
-        return Ok(found);
+/// The dump to load, in order: `given` (a path from the command line), the
+/// dump the running executable carries, the file [`beside`] it.
+pub fn locate(given: Option<&Path>) -> Result<Located, NoDump> {
+    if let Some(path) = given {
+        return Ok(Located {
+            source: DumpSource::file(path),
+            opened: None,
+        });
+    }
+    let exe = std::env::current_exe().map_err(NoDump::NoExecutable)?;
+    // The running image itself, even if its path was replaced since.
+    let opened = File::open("/proc/self/exe")
+        .or_else(|_| File::open(&exe))
+        .map_err(NoDump::NoExecutable)?;
+    locate_in(opened, &exe)
+}
+
+/// The dump the open executable `opened` (at `exe`) carries, else the file
+/// [`beside`] it.
+fn locate_in(opened: File, exe: &Path) -> Result<Located, NoDump> {
+    if let Some(source) = DumpSource::embedded_in(&opened, exe)? {
+        return Ok(Located {
+            source,
+            opened: Some(opened),
+        });
     }
     let file = beside(exe);
     if file.is_file() {
-        return Ok(DumpSource {
-            origin: Origin::Beside,
-            path: file,
-            range: None,
+        return Ok(Located {
+            source: DumpSource {
+                origin: Origin::Beside,
+                path: file,
+                range: None,
+            },
+            opened: None,
         });
     }
     Err(NoDump::Nowhere {

@@ -144,30 +144,52 @@ fn runtime_refuses_a_foreign_fingerprint_failed_dump_and_non_dump() {
 
 #[test]
 fn runtime_refuses_an_unsorted_relocation_table() {
-    // Two threads relocate one half each; an entry of one half pointing into
-    // the other must be an error (not a race), on both load paths.
-    let mut bytes = std::fs::read(reference("emacs-28")).unwrap();
-    let dump = pdmp::Dump::parse(&bytes).unwrap();
-    let (_, table) = dump.header().dump_reloc_tables().next().unwrap();
-    assert!(table.count > 2);
-    let first = table.offset as usize;
-    let last = first + 4 * (table.count as usize - 1);
-    for i in 0..4 {
-        bytes.swap(first + i, last + i);
-    }
+    // A small dump is relocated by one thread, a large one by two, each its
+    // half; on both, and on both load paths, an entry out of order is an
+    // error (with two threads, an entry of one half pointing into the other
+    // would otherwise be a race).
     let dir = tempfile::tempdir().unwrap();
-    let unsorted = dir.path().join("unsorted.pdmp");
-    std::fs::write(&unsorted, &bytes).unwrap();
-    for read in [false, true] {
-        let mut cmd = runtime();
-        if read {
-            cmd.arg("--no-mmap");
+    let source = dir.path().join("big.el");
+    let items: String = (0..100_000).map(|i| format!("\"item {i}\" ")).collect();
+    std::fs::write(&source, format!("(setq big-list '({items}))\n")).unwrap();
+    let big = dir.path().join("big.pdmp");
+    pdmp()
+        .arg("dump")
+        .arg(&source)
+        .arg("-o")
+        .arg(&big)
+        .assert()
+        .success();
+    for (name, original) in [("small", reference("emacs-28")), ("big", big)] {
+        let mut bytes = std::fs::read(original).unwrap();
+        let dump = pdmp::Dump::parse(&bytes).unwrap();
+        let (_, table) = dump.header().dump_reloc_tables().next().unwrap();
+        assert!(table.count > 2);
+        let two_threads = dump.header().cold_start >= 1 << 20;
+        assert_eq!(
+            two_threads,
+            name == "big",
+            "{name}: {}",
+            dump.header().cold_start
+        );
+        let first = table.offset as usize;
+        let last = first + 4 * (table.count as usize - 1);
+        for i in 0..4 {
+            bytes.swap(first + i, last + i);
         }
-        cmd.arg(&unsorted)
-            .assert()
-            .code(2)
-            .stderr(predicates::str::contains("unsorted.pdmp"))
-            .stderr(predicates::str::contains("the table is not sorted"));
+        let unsorted = dir.path().join(format!("unsorted-{name}.pdmp"));
+        std::fs::write(&unsorted, &bytes).unwrap();
+        for read in [false, true] {
+            let mut cmd = runtime();
+            if read {
+                cmd.arg("--no-mmap");
+            }
+            cmd.arg(&unsorted)
+                .assert()
+                .code(2)
+                .stderr(predicates::str::contains(format!("unsorted-{name}.pdmp")))
+                .stderr(predicates::str::contains("the table is not sorted"));
+        }
     }
 }
 

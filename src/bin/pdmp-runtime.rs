@@ -104,22 +104,26 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<ExitCode, String> {
-    let source = pdmp::origin::locate(cli.dump.as_deref()).map_err(|e| e.to_string())?;
+    let located = pdmp::origin::locate(cli.dump.as_deref()).map_err(|e| e.to_string())?;
     let options = LoadOptions {
         mmap: !cli.no_mmap,
         fingerprint: fingerprint(),
     };
+    let load = || LoadedHeap::load_located(&located, &options).map_err(|e| e.to_string());
     let started = std::time::Instant::now();
-    let heaps: Vec<LoadedHeap> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..cli.isolates.max(1))
-            .map(|_| scope.spawn(|| LoadedHeap::load_from(&source, &options)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("loader thread").map_err(|e| e.to_string()))
-            .collect::<Result<_, _>>()
-    })?;
+    let heaps: Vec<LoadedHeap> = if cli.isolates <= 1 {
+        vec![load()?]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..cli.isolates).map(|_| scope.spawn(load)).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("loader thread"))
+                .collect::<Result<_, _>>()
+        })?
+    };
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let source = &located.source;
     let heap = &heaps[0];
     let mut code = ExitCode::SUCCESS;
     let mut values = Vec::new();
