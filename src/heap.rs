@@ -14,8 +14,19 @@ use crate::value::{HashTableValue, LispString, Value};
 use num_bigint::BigInt;
 use std::collections::HashMap;
 
-/// Index of an object in the heap's arena.
+/// An object of the heap: a cons's index in the cons arena, or
+/// [`OTHER`] plus another object's index in the object arena.
 pub type ObjId = u32;
+
+/// The bit of an [`ObjId`] that marks an object other than a cons.
+pub const OTHER: ObjId = 1 << 31;
+
+/// Conses and other objects each number fewer than this (29 bits: a cons
+/// field holds an object in 32 bits with a 3-bit tag).
+const MAX_OBJECTS: u32 = 1 << 29;
+
+/// Conses per chunk of the cons arena (each 2 × 4 bytes).
+const CONS_CHUNK: usize = 1 << 12;
 
 /// A Lisp value as a heap slot holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,6 +66,17 @@ impl Word {
     }
 }
 
+/// Tags of a cons field's 32-bit form: the payload sits above 3 tag bits.
+mod field {
+    pub const FIXNUM: u32 = 0;
+    pub const BUILTIN: u32 = 1;
+    pub const SUBR: u32 = 2;
+    pub const CONS: u32 = 3;
+    pub const OTHER: u32 = 4;
+    /// A fixnum beyond 29 bits: index into the heap's `fixnums`.
+    pub const BIG_FIXNUM: u32 = 5;
+}
+
 /// A packed `Option<Word>` that is `None` (no packed word has every bit set).
 const NO_WORD: u64 = u64::MAX;
 
@@ -89,12 +111,10 @@ pub enum SlotsKind {
     CharTable,
 }
 
-/// What an arena object is, and so how its words read.
+/// What an object of the object arena is, and so how its words read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 enum Kind {
-    /// car, cdr.
-    Cons,
     /// start in `bytes`; length | multibyte << 63.
     Str,
     /// name, value, function, plist, next (or `NO_WORD`), flags.
@@ -190,12 +210,17 @@ pub struct Roots {
     pub obarray: Word,
 }
 
-/// The heap. Objects live in one arena of 8-byte words (an object is its
-/// kind and where its words start; they end where the next object's
-/// start), with string and bool-vector bytes in one byte arena: a cons
-/// costs 16 bytes plus 5, about what it takes in a dump.
+/// The heap. Conses (most of any heap read from source) live in an arena
+/// of their own, 8 bytes each (two 32-bit fields), in chunks so it grows
+/// without a spare half; a fixnum too wide for a field goes to a side
+/// table. Every other object lives in one arena of 8-byte words (an object
+/// is its kind and where its words start; they end where the next
+/// object's start), with string and bool-vector bytes in one byte arena.
 #[derive(Debug, Clone)]
 pub struct Heap {
+    conses: Vec<Vec<u32>>,
+    cons_count: u32,
+    fixnums: Vec<i64>,
     kinds: Vec<Kind>,
     starts: Vec<u32>,
     words: Vec<u64>,
@@ -233,6 +258,9 @@ impl Heap {
             .map(|i| (image::builtin_name(i).into(), Word::Builtin(i as u16)))
             .collect();
         Heap {
+            conses: Vec::new(),
+            cons_count: 0,
+            fixnums: Vec::new(),
             kinds: Vec::new(),
             starts: Vec::new(),
             words: Vec::new(),
@@ -249,21 +277,34 @@ impl Heap {
 
     /// Number of objects.
     pub fn len(&self) -> usize {
-        self.kinds.len()
+        self.cons_count as usize + self.kinds.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.kinds.is_empty()
+        self.len() == 0
     }
 
-    /// Bytes the arena holds (objects, their words, string bytes), not
-    /// counting spare capacity.
-    pub fn arena_bytes(&self) -> usize {
-        self.kinds.len() * 5 + self.words.len() * 8 + self.bytes.len()
+    /// Object `id` numbered densely in `0..len()`.
+    pub fn dense(&self, id: ObjId) -> usize {
+        if id & OTHER == 0 {
+            id as usize
+        } else {
+            self.cons_count as usize + (id & !OTHER) as usize
+        }
+    }
+
+    /// The object numbered `dense` by [`Heap::dense`].
+    pub fn from_dense(&self, dense: usize) -> ObjId {
+        match dense.checked_sub(self.cons_count as usize) {
+            None => dense as ObjId,
+            Some(index) => OTHER | index as ObjId,
+        }
     }
 
     fn push(&mut self, kind: Kind, words: &[u64]) -> Word {
-        let id = self.kinds.len() as ObjId;
+        let index = self.kinds.len() as u32;
+        assert!(index < MAX_OBJECTS, "fewer than 2^29 objects besides conses");
+        let id = OTHER | index;
         let start = u32::try_from(self.words.len()).expect("an arena under 32 GiB");
         self.kinds.push(kind);
         self.starts.push(start);
@@ -279,7 +320,7 @@ impl Heap {
     }
 
     fn range(&self, id: ObjId) -> std::ops::Range<usize> {
-        let i = id as usize;
+        let i = (id & !OTHER) as usize;
         let end = self
             .starts
             .get(i + 1)
@@ -321,8 +362,10 @@ impl Heap {
 
     /// The Lisp type (pointer tag) of object `id`.
     pub fn lisp_type(&self, id: ObjId) -> LispType {
-        match self.kinds[id as usize] {
-            Kind::Cons => LispType::Cons,
+        if id & OTHER == 0 {
+            return LispType::Cons;
+        }
+        match self.kinds[(id & !OTHER) as usize] {
             Kind::Str => LispType::String,
             Kind::Symbol => LispType::Symbol,
             Kind::Float => LispType::Float,
@@ -332,10 +375,14 @@ impl Heap {
 
     /// The object `id`, read from the arena.
     pub fn obj(&self, id: ObjId) -> Obj<'_> {
+        if id & OTHER == 0 {
+            let (chunk, at) = Self::cons_place(id);
+            let fields = &self.conses[chunk][at..at + 2];
+            return Obj::Cons(self.unpack_field(fields[0]), self.unpack_field(fields[1]));
+        }
         let w = &self.words[self.range(id)];
         let word = |i: usize| Word::unpack(w[i]);
-        match self.kinds[id as usize] {
-            Kind::Cons => Obj::Cons(word(0), word(1)),
+        match self.kinds[(id & !OTHER) as usize] {
             Kind::Str => {
                 let start = w[0] as usize;
                 let len = (w[1] & !MULTIBYTE) as usize;
@@ -425,7 +472,7 @@ impl Heap {
         match symbol {
             Word::Builtin(i) => self.builtins[usize::from(i)] = cells,
             Word::Obj(id) => {
-                let at = self.starts[id as usize] as usize;
+                let at = self.starts[(id & !OTHER) as usize] as usize;
                 let w = &mut self.words[at..at + 6];
                 w[1] = cells.value.pack();
                 w[2] = cells.function.pack();
@@ -487,7 +534,54 @@ impl Heap {
     }
 
     fn cons(&mut self, car: Word, cdr: Word) -> Word {
-        self.push(Kind::Cons, &[car.pack(), cdr.pack()])
+        let id = self.cons_count;
+        assert!(id < MAX_OBJECTS, "fewer than 2^29 conses");
+        let fields = [self.pack_field(car), self.pack_field(cdr)];
+        if id as usize % CONS_CHUNK == 0 {
+            self.conses.push(Vec::with_capacity(2 * CONS_CHUNK));
+        }
+        self.conses
+            .last_mut()
+            .expect("a chunk")
+            .extend_from_slice(&fields);
+        self.cons_count += 1;
+        Word::Obj(id)
+    }
+
+    /// Chunk and position of cons `id`'s fields.
+    fn cons_place(id: ObjId) -> (usize, usize) {
+        let i = id as usize;
+        (i / CONS_CHUNK, 2 * (i % CONS_CHUNK))
+    }
+
+    /// A word as a cons field holds it.
+    fn pack_field(&mut self, word: Word) -> u32 {
+        let (payload, tag) = match word {
+            Word::Fixnum(n) if (-(1 << 28)..1 << 28).contains(&n) => (n as u32, field::FIXNUM),
+            Word::Fixnum(n) => {
+                let index = self.fixnums.len() as u32;
+                assert!(index < MAX_OBJECTS, "fewer than 2^29 wide fixnums");
+                self.fixnums.push(n);
+                (index, field::BIG_FIXNUM)
+            }
+            Word::Builtin(i) => (i.into(), field::BUILTIN),
+            Word::Subr(j) => (j.into(), field::SUBR),
+            Word::Obj(id) if id & OTHER == 0 => (id, field::CONS),
+            Word::Obj(id) => (id & !OTHER, field::OTHER),
+        };
+        payload << 3 | tag
+    }
+
+    fn unpack_field(&self, f: u32) -> Word {
+        let payload = f >> 3;
+        match f & 7 {
+            field::FIXNUM => Word::Fixnum(((f as i32) >> 3).into()),
+            field::BUILTIN => Word::Builtin(payload as u16),
+            field::SUBR => Word::Subr(payload as u16),
+            field::CONS => Word::Obj(payload),
+            field::OTHER => Word::Obj(OTHER | payload),
+            _ => Word::Fixnum(self.fixnums[payload as usize]),
+        }
     }
 
     /// A vectorlike object: `head` words, then the slots holding `items`

@@ -174,13 +174,53 @@ struct Plan {
     /// Reachable objects in the order of the walk: hot objects in the order
     /// of their offsets, and cold items (string bytes, bignum limbs, floats,
     /// bool-vectors) in the order of theirs.
-    order: Vec<ObjId>,
+    order: Order,
     hash_tables: Vec<ObjId>,
     hash_list: Option<u64>,
     discardable_start: u64,
     discardable_end: u64,
     cold_start: u64,
     cold_end: u64,
+}
+
+/// Objects in the order of a walk, as zigzag varint deltas of their dense
+/// numbers ([`Heap::dense`]): a walk mostly steps to a near neighbour, so
+/// this takes one or two bytes an object where a list of ids takes four.
+#[derive(Default)]
+struct Order {
+    bytes: Vec<u8>,
+    last: i64,
+}
+
+impl Order {
+    fn push(&mut self, dense: usize) {
+        let delta = dense as i64 - self.last;
+        self.last = dense as i64;
+        let mut z = ((delta << 1) ^ (delta >> 63)) as u64;
+        while z >= 0x80 {
+            self.bytes.push(z as u8 | 0x80);
+            z >>= 7;
+        }
+        self.bytes.push(z as u8);
+    }
+
+    fn iter<'a>(&'a self, heap: &'a Heap) -> impl Iterator<Item = ObjId> + 'a {
+        let (mut at, mut last) = (0, 0i64);
+        std::iter::from_fn(move || {
+            let (mut z, mut shift) = (0u64, 0);
+            loop {
+                let b = *self.bytes.get(at)?;
+                at += 1;
+                z |= u64::from(b & 0x7f) << shift;
+                if b < 0x80 {
+                    break;
+                }
+                shift += 7;
+            }
+            last += ((z >> 1) as i64) ^ -((z & 1) as i64);
+            Some(heap.from_dense(last as usize))
+        })
+    }
 }
 
 /// The offset of an object not reached (yet).
@@ -245,7 +285,7 @@ impl Plan {
     fn make(heap: &Heap, roots: Roots, layout: Layout) -> Result<Plan, WriteError> {
         let mut plan = Plan {
             offset: vec![UNPLACED; heap.len()],
-            order: Vec::new(),
+            order: Order::default(),
             hash_tables: Vec::new(),
             hash_list: None,
             discardable_start: 0,
@@ -269,11 +309,12 @@ impl Plan {
         let mut cursor = layout.header_size().next_multiple_of(8);
         while let Some(word) = stack.pop() {
             let Word::Obj(id) = word else { continue };
-            if plan.offset[id as usize] != UNPLACED {
+            let dense = heap.dense(id);
+            if plan.offset[dense] != UNPLACED {
                 continue;
             }
             let obj = heap.obj(id);
-            plan.offset[id as usize] = match hot_size(&obj) {
+            plan.offset[dense] = match hot_size(&obj) {
                 Some(size) => {
                     let at = u32::try_from(cursor)
                         .ok()
@@ -284,7 +325,7 @@ impl Plan {
                 }
                 None => COLD_PENDING,
             };
-            plan.order.push(id);
+            plan.order.push(dense);
             if let Obj::HashTable { .. } = obj {
                 plan.hash_tables.push(id);
             }
@@ -300,13 +341,13 @@ impl Plan {
         plan.discardable_end = cursor;
         plan.cold_start = cursor.next_multiple_of(layout.cold_alignment());
         let mut cold = plan.cold_start;
-        for &id in &plan.order {
+        for id in plan.order.iter(heap) {
             let obj = heap.obj(id);
             let Some(size) = cold_size(&obj) else {
                 continue;
             };
             if hot_size(&obj).is_none() {
-                plan.offset[id as usize] = u32::try_from(cold)
+                plan.offset[heap.dense(id)] = u32::try_from(cold)
                     .ok()
                     .filter(|&at| at < COLD_PENDING)
                     .ok_or(WriteError::TooLarge(cold))?;
@@ -320,8 +361,8 @@ impl Plan {
         Ok(plan)
     }
 
-    fn offset(&self, id: ObjId) -> u64 {
-        self.offset[id as usize].into()
+    fn offset(&self, heap: &Heap, id: ObjId) -> u64 {
+        self.offset[heap.dense(id)].into()
     }
 }
 
@@ -481,7 +522,7 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
             }
             Word::Obj(id) => {
                 let tag = self.tag_of(id);
-                let target = self.plan.offset(id);
+                let target = self.plan.offset(self.heap, id);
                 self.reloc(at, RelocKind::DumpLispValue(tag));
                 match (self.bases, tag) {
                     (Some((dump, emacs)), LispType::Symbol) => {
@@ -554,7 +595,7 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
         self.write_discardable()?;
         self.pad_to(plan.cold_start)?;
         let mut cold = plan.cold_start;
-        for &id in &plan.order {
+        for id in plan.order.iter(self.heap) {
             let obj = self.heap.obj(id);
             if let Some(size) = cold_size(&obj) {
                 self.write_cold(id, obj, cold, size.next_multiple_of(8))?;
@@ -570,7 +611,7 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
         let plan = self.plan;
         // String bytes and bignum limbs follow in cold in the same order.
         let mut cold = plan.cold_start;
-        for &id in &plan.order {
+        for id in plan.order.iter(self.heap) {
             let obj = self.heap.obj(id);
             if hot_size(&obj).is_some() {
                 self.write_hot(id, obj, cold)?;
@@ -616,7 +657,7 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
                 at + ol::symbol::NEXT,
                 image::builtin_symbol_offset(i.into()),
             ),
-            Some(Word::Obj(id)) => self.dump_ptr(at + ol::symbol::NEXT, self.plan.offset(id)),
+            Some(Word::Obj(id)) => self.dump_ptr(at + ol::symbol::NEXT, self.plan.offset(self.heap, id)),
             Some(_) => unreachable!("obarray chains hold symbols"),
         }
     }
@@ -642,7 +683,7 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
 
     /// Writes hot object `id`; `data` is where its cold bytes or limbs go.
     fn write_hot(&mut self, id: ObjId, obj: Obj<'h>, data: u64) -> Result<(), WriteError> {
-        let at = self.plan.offset(id);
+        let at = self.plan.offset(self.heap, id);
         let heap = self.heap;
         let tag = self.tag_of(id);
         let size = hot_size(&obj).expect("a hot object");
@@ -843,7 +884,7 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
                 self.put(at, x.to_bits());
             }
             Obj::BoolVector { len, bytes } => {
-                debug_assert_eq!(at, self.plan.offset(id));
+                debug_assert_eq!(at, self.plan.offset(self.heap, id));
                 self.start(
                     at,
                     LispType::Vectorlike,
@@ -874,7 +915,7 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
         let lisp_root = |word: Word| match word {
             Word::Obj(id) => {
                 let tag = self.tag_of(id);
-                entry(4, tag.tag().into(), 0, plan.offset(id))
+                entry(4, tag.tag().into(), 0, plan.offset(self.heap, id))
             }
             Word::Builtin(i) => entry(1, 8, 0, image::SYMBOL_SIZE * u64::from(i)),
             Word::Fixnum(n) => entry(1, 8, 0, fixnum(n)),
@@ -940,10 +981,10 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
         let starts_at = cursor;
         let mut starts = 0u64;
         for hot in [true, false] {
-            for &id in &plan.order {
+            for id in plan.order.iter(heap) {
                 let obj = heap.obj(id);
                 if hot_size(&obj).is_some() == hot {
-                    let entry = pack(plan.offset(id), self.tag_of(id).tag())?;
+                    let entry = pack(plan.offset(self.heap, id), self.tag_of(id).tag())?;
                     self.write_all(&entry.to_le_bytes())?;
                     starts += 1;
                 }
