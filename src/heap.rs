@@ -11,6 +11,7 @@
 use crate::image;
 use crate::lisp::LispType;
 use crate::value::{HashTableValue, LispString, Value};
+use hashbrown::HashTable;
 use num_bigint::BigInt;
 use std::collections::HashMap;
 
@@ -231,12 +232,65 @@ pub struct Heap {
     pub builtins: Vec<Cells>,
     /// Interned symbols the heap created, in creation order.
     pub interned: Vec<ObjId>,
-    by_name: HashMap<Box<str>, Word>,
+    /// The interned symbols by name: a built-in symbol as its index, any
+    /// other as its id (names are not copied: the table hashes and compares
+    /// the names in the arena).
+    by_name: HashTable<ObjId>,
     /// `(FILE . FORMS)` entries of the root list, in load order.
     pub root: Vec<Word>,
     /// Name strings of the built-in symbols, once sealed.
     pub builtin_names: Vec<ObjId>,
     sealed: Option<Roots>,
+    /// While a file loads: the symbols its kept forms created.
+    deferred: Option<Deferred>,
+}
+
+/// The creation order of symbols while a file loads form by form.
+///
+/// A file's bindings run first and its other forms are stored last to
+/// first (so its `FORMS` list is built front to back); the order in which
+/// symbols are created is the order of the obarray's chains, so it is part
+/// of the dump. Storing each form as it is read instead creates symbols in
+/// another order: a symbol created while a form is stored joins
+/// `interned` only when a later binding names it (as it would have, the
+/// bindings running first) or at the end of the file, in the order that
+/// storing the forms last to first meets it.
+#[derive(Debug, Clone, Default)]
+struct Deferred {
+    /// Whether a kept form is being stored (else a binding runs).
+    storing: bool,
+    /// Symbols created while storing, not yet in `interned`: the last form
+    /// that named each.
+    pending: HashMap<ObjId, usize>,
+    /// For each stored form, the pending symbols it names, in the order
+    /// storing it met them.
+    named: Vec<Vec<ObjId>>,
+}
+
+impl Deferred {
+    /// A symbol created now.
+    fn created(&mut self, id: ObjId) {
+        let form = self.named.len() - 1;
+        self.pending.insert(id, form);
+        self.named[form].push(id);
+    }
+
+    /// An existing symbol named now: the symbol to intern now (a pending one
+    /// that a binding names), if any.
+    fn met(&mut self, id: ObjId) -> Option<ObjId> {
+        let form = self.named.len().checked_sub(1);
+        let last = self.pending.get_mut(&id)?;
+        if !self.storing {
+            self.pending.remove(&id);
+            return Some(id);
+        }
+        let form = form.expect("storing a form");
+        if *last != form {
+            *last = form;
+            self.named[form].push(id);
+        }
+        None
+    }
 }
 
 impl Default for Heap {
@@ -254,9 +308,13 @@ impl Heap {
         for (j, _) in image::BUILTIN_SUBRS.iter().enumerate() {
             builtins[image::subr_symbol(j)].function = Word::Subr(j as u16);
         }
-        let by_name = (0..image::builtin_count())
-            .map(|i| (image::builtin_name(i).into(), Word::Builtin(i as u16)))
-            .collect();
+        let mut by_name = HashTable::new();
+        for i in 0..image::builtin_count() {
+            let hash = name_hash(image::builtin_name(i).as_bytes());
+            by_name.insert_unique(hash, i as ObjId, |&e: &ObjId| {
+                name_hash(image::builtin_name(e as usize).as_bytes())
+            });
+        }
         Heap {
             conses: Vec::new(),
             cons_count: 0,
@@ -272,6 +330,7 @@ impl Heap {
             root: Vec::new(),
             builtin_names: Vec::new(),
             sealed: None,
+            deferred: None,
         }
     }
 
@@ -303,11 +362,17 @@ impl Heap {
 
     fn push(&mut self, kind: Kind, words: &[u64]) -> Word {
         let index = self.kinds.len() as u32;
-        assert!(index < MAX_OBJECTS, "fewer than 2^29 objects besides conses");
+        assert!(
+            index < MAX_OBJECTS,
+            "fewer than 2^29 objects besides conses"
+        );
         let id = OTHER | index;
         let start = u32::try_from(self.words.len()).expect("an arena under 32 GiB");
+        reserve(&mut self.kinds, 1);
         self.kinds.push(kind);
+        reserve(&mut self.starts, 1);
         self.starts.push(start);
+        reserve(&mut self.words, words.len());
         self.words.extend_from_slice(words);
         Word::Obj(id)
     }
@@ -330,6 +395,7 @@ impl Heap {
 
     fn push_bytes(&mut self, bytes: &[u8]) -> u64 {
         let start = self.bytes.len() as u64;
+        reserve(&mut self.bytes, bytes.len());
         self.bytes.extend_from_slice(bytes);
         start
     }
@@ -432,7 +498,13 @@ impl Heap {
 
     /// The interned symbol called `name`, created when new.
     pub fn intern(&mut self, name: &str) -> Word {
-        if let Some(&w) = self.by_name.get(name) {
+        let hash = name_hash(name.as_bytes());
+        if let Some(w) = self.find_symbol(hash, name) {
+            if let (Word::Obj(id), Some(deferred)) = (w, &mut self.deferred) {
+                if let Some(id) = deferred.met(id) {
+                    self.interned.push(id);
+                }
+            }
             return w;
         }
         let name_id = self.new_string(name);
@@ -441,14 +513,45 @@ impl Heap {
         if name.starts_with(':') && name.len() > 1 {
             self.update_cells(word, |c| c.value = word);
         }
-        self.interned.push(Self::id_of(word));
-        self.by_name.insert(name.into(), word);
+        let id = Self::id_of(word);
+        match &mut self.deferred {
+            Some(deferred) if deferred.storing => deferred.created(id),
+            _ => self.interned.push(id),
+        }
+        let mut by_name = std::mem::take(&mut self.by_name);
+        by_name.insert_unique(hash, id, |&e| name_hash(self.symbol_table_name(e)));
+        self.by_name = by_name;
         word
     }
 
     /// The symbol called `name`, if interned.
     pub fn lookup(&self, name: &str) -> Option<Word> {
-        self.by_name.get(name).copied()
+        self.find_symbol(name_hash(name.as_bytes()), name)
+    }
+
+    fn find_symbol(&self, hash: u64, name: &str) -> Option<Word> {
+        let e = *self
+            .by_name
+            .find(hash, |&e| self.symbol_table_name(e) == name.as_bytes())?;
+        Some(if e & OTHER == 0 {
+            Word::Builtin(e as u16)
+        } else {
+            Word::Obj(e)
+        })
+    }
+
+    /// The name of an entry of `by_name`.
+    fn symbol_table_name(&self, e: ObjId) -> &[u8] {
+        if e & OTHER == 0 {
+            return image::builtin_name(e as usize).as_bytes();
+        }
+        match self.obj(e) {
+            Obj::Symbol { name, .. } => match self.obj(name) {
+                Obj::Str { bytes, .. } => bytes,
+                _ => unreachable!("symbol names are strings"),
+            },
+            _ => unreachable!("the symbol table holds symbols"),
+        }
     }
 
     /// The cells of a symbol word.
@@ -735,15 +838,46 @@ impl Heap {
     /// other form to the root under `file`.
     pub fn load_forms(&mut self, file: &str, forms: &[Value]) {
         let mut kept = Vec::new();
+        self.deferred = Some(Deferred::default());
         for form in forms {
-            if !self.bind(form) {
-                kept.push(form);
+            self.load_form(form, &mut kept);
+        }
+        self.finish_file(file, kept);
+    }
+
+    /// Loads one top-level form of a file (see [`Deferred`]): a binding
+    /// now, any other form into the heap and onto `kept`.
+    fn load_form(&mut self, form: &Value, kept: &mut Vec<Word>) {
+        if self.bind(form) {
+            return;
+        }
+        if let Some(deferred) = &mut self.deferred {
+            deferred.storing = true;
+            deferred.named.push(Vec::new());
+        }
+        let word = self.add(form);
+        kept.push(word);
+        if let Some(deferred) = &mut self.deferred {
+            deferred.storing = false;
+        }
+    }
+
+    /// Interns the symbols the file's kept forms created, in the order that
+    /// storing those forms last to first would have created them, and adds
+    /// the file's `(FILE . FORMS)` entry to the root.
+    fn finish_file(&mut self, file: &str, kept: Vec<Word>) {
+        if let Some(mut deferred) = self.deferred.take() {
+            for named in deferred.named.iter().rev() {
+                for &id in named {
+                    if deferred.pending.remove(&id).is_some() {
+                        self.interned.push(id);
+                    }
+                }
             }
         }
         let file = self.add(&Value::Str(LispString::from_text(file)));
         let mut list = Word::NIL;
-        for form in kept.iter().rev() {
-            let car = self.add(form);
+        for &car in kept.iter().rev() {
             list = self.cons(car, list);
         }
         let entry = self.cons(file, list);
@@ -814,13 +948,31 @@ impl Heap {
         }
     }
 
-    /// Loads source files (`.el` or `.el.gz`) in order.
+    /// Loads source files (`.el` or `.el.gz`) in order, one form at a
+    /// time: the heap gets each form as it is read, so only the file's text
+    /// and one form are held as values. On a read error the heap holds the
+    /// files and forms before it.
     pub fn load_files(&mut self, paths: &[std::path::PathBuf]) -> Result<usize, String> {
         let mut forms_total = 0;
         for path in paths {
-            let forms = crate::reader::read_file(path)?;
-            forms_total += forms.len();
-            self.load_forms(&path.display().to_string(), &forms);
+            let text = crate::reader::read_source_bytes(path)?;
+            let mut reader = crate::reader::Reader::new(&text);
+            let mut kept = Vec::new();
+            self.deferred = Some(Deferred::default());
+            loop {
+                match reader.read_next() {
+                    Ok(Some(form)) => {
+                        forms_total += 1;
+                        self.load_form(&form, &mut kept);
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        self.deferred = None;
+                        return Err(format!("{}: {e}", path.display()));
+                    }
+                }
+            }
+            self.finish_file(&path.display().to_string(), kept);
         }
         Ok(forms_total)
     }
@@ -868,6 +1020,11 @@ impl Heap {
             self.update_cells(symbol, |cells| cells.next = next);
         }
         let obarray = self.push(Kind::Vector, &buckets);
+        // Nothing grows the arenas after this.
+        self.kinds.shrink_to_fit();
+        self.starts.shrink_to_fit();
+        self.words.shrink_to_fit();
+        self.bytes.shrink_to_fit();
         let roots = Roots { root, obarray };
         self.sealed = Some(roots);
         roots
@@ -881,6 +1038,20 @@ impl Heap {
     /// The root list as a value.
     pub fn root_value(&self) -> Value {
         Value::list(self.root.iter().map(|w| self.value(*w)).collect())
+    }
+}
+
+/// The hash of a symbol name in the symbol table.
+fn name_hash(name: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(name)
+}
+
+/// Makes room for `additional` more elements, growing by an eighth rather
+/// than doubling: an arena's spare room is then at most an eighth of it
+/// (growing a large block moves pages rather than copying them).
+fn reserve<T>(v: &mut Vec<T>, additional: usize) {
+    if v.capacity() - v.len() < additional {
+        v.reserve_exact(additional.max(v.len() / 8).max(1024));
     }
 }
 

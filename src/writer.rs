@@ -135,7 +135,7 @@ pub fn write_dump_file(
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let temp = dir.join(format!(".{name}.{}.partial", std::process::id()));
     let result = (|| -> Result<(DumpStats, u64), WriteError> {
-        let mut out = BufWriter::with_capacity(1 << 16, std::fs::File::create(&temp)?);
+        let mut out = BufWriter::new(std::fs::File::create(&temp)?);
         let (stats, _) = write_dump_to(heap, options, &mut out)?;
         let size = out.stream_position()?;
         out.into_inner().map_err(|e| e.into_error())?;
@@ -355,6 +355,7 @@ impl Plan {
             cold = (cold + size).next_multiple_of(8);
         }
         plan.cold_end = cold;
+        plan.order.bytes.shrink_to_fit();
         if plan.cold_start > RELOC_LIMIT {
             return Err(WriteError::RelocOutOfRange(plan.cold_start));
         }
@@ -657,7 +658,9 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
                 at + ol::symbol::NEXT,
                 image::builtin_symbol_offset(i.into()),
             ),
-            Some(Word::Obj(id)) => self.dump_ptr(at + ol::symbol::NEXT, self.plan.offset(self.heap, id)),
+            Some(Word::Obj(id)) => {
+                self.dump_ptr(at + ol::symbol::NEXT, self.plan.offset(self.heap, id))
+            }
             Some(_) => unreachable!("obarray chains hold symbols"),
         }
     }
