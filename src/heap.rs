@@ -439,6 +439,13 @@ impl Heap {
         }
     }
 
+    /// The length in bytes of string `id` (without reading the rest of it).
+    pub fn string_len(&self, id: ObjId) -> Option<usize> {
+        let index = (id & !OTHER) as usize;
+        (id & OTHER != 0 && self.kinds[index] == Kind::Str)
+            .then(|| (self.words[self.starts[index] as usize + 1] & !MULTIBYTE) as usize)
+    }
+
     /// The object `id`, read from the arena.
     pub fn obj(&self, id: ObjId) -> Obj<'_> {
         if id & OTHER == 0 {
@@ -640,7 +647,7 @@ impl Heap {
         let id = self.cons_count;
         assert!(id < MAX_OBJECTS, "fewer than 2^29 conses");
         let fields = [self.pack_field(car), self.pack_field(cdr)];
-        if id as usize % CONS_CHUNK == 0 {
+        if (id as usize).is_multiple_of(CONS_CHUNK) {
             self.conses.push(Vec::with_capacity(2 * CONS_CHUNK));
         }
         self.conses

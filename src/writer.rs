@@ -21,7 +21,7 @@ use crate::pvec::PvecNumbering;
 use crate::tables::RelocKind;
 use crate::value::multibyte_chars;
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 /// How to write a dump.
@@ -86,6 +86,9 @@ impl Placed {
     }
 }
 
+/// Region, node kind and pvec type of placed things.
+type PlacedKey = (&'static str, NodeKind, Option<u8>);
+
 /// What the dumper placed where, in the vocabulary of
 /// [`graph`](crate::graph): the answer `pdmp stats` must find again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -93,7 +96,7 @@ pub struct Tally {
     /// By region (`hot`, `discardable`, `cold`), node kind and pvec type
     /// number: objects, copied images, and raw data (string bytes with
     /// their NUL and bignum limbs, each up to the next 8-byte boundary).
-    pub placed: BTreeMap<(&'static str, NodeKind, Option<u8>), Placed>,
+    pub placed: BTreeMap<PlacedKey, Placed>,
     /// Bytes of each region no object covers: the pad after the header,
     /// the pad between the copied images and the cold region.
     pub padding: BTreeMap<&'static str, u64>,
@@ -135,10 +138,10 @@ pub fn write_dump_file(
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let temp = dir.join(format!(".{name}.{}.partial", std::process::id()));
     let result = (|| -> Result<(DumpStats, u64), WriteError> {
-        let mut out = BufWriter::new(std::fs::File::create(&temp)?);
+        let mut out = std::fs::File::create(&temp)?;
         let (stats, _) = write_dump_to(heap, options, &mut out)?;
         let size = out.stream_position()?;
-        out.into_inner().map_err(|e| e.into_error())?;
+        drop(out);
         std::fs::rename(&temp, path)?;
         Ok((stats, size))
     })();
@@ -253,6 +256,26 @@ fn cold_size(obj: &Obj) -> Option<u64> {
     })
 }
 
+/// [`cold_size`] of object `id`, reading only what it needs of it.
+fn cold_size_of(heap: &Heap, id: ObjId) -> Option<u64> {
+    match heap.lisp_type(id) {
+        LispType::Cons | LispType::Symbol => None,
+        LispType::String => heap.string_len(id).map(|n| n as u64 + 1),
+        LispType::Float => Some(8),
+        _ => cold_size(&heap.obj(id)),
+    }
+}
+
+/// Whether object `id` lives in the hot region (all but floats and
+/// bool-vectors), reading only what it needs of it.
+fn is_hot(heap: &Heap, id: ObjId) -> bool {
+    match heap.lisp_type(id) {
+        LispType::Cons | LispType::Symbol | LispType::String => true,
+        LispType::Float => false,
+        _ => hot_size(&heap.obj(id)).is_some(),
+    }
+}
+
 fn bool_vector_size(len: u64) -> u64 {
     16 + len.div_ceil(64) * 8
 }
@@ -342,11 +365,10 @@ impl Plan {
         plan.cold_start = cursor.next_multiple_of(layout.cold_alignment());
         let mut cold = plan.cold_start;
         for id in plan.order.iter(heap) {
-            let obj = heap.obj(id);
-            let Some(size) = cold_size(&obj) else {
+            let Some(size) = cold_size_of(heap, id) else {
                 continue;
             };
-            if hot_size(&obj).is_none() {
+            if !is_hot(heap, id) {
                 plan.offset[heap.dense(id)] = u32::try_from(cold)
                     .ok()
                     .filter(|&at| at < COLD_PENDING)
@@ -388,6 +410,9 @@ enum Pass {
     Relocs,
 }
 
+/// Bytes the writer gathers before it hands them to its output.
+const STAGE: usize = 1 << 15;
+
 struct Writer<'h, W> {
     heap: &'h Heap,
     plan: &'h Plan,
@@ -395,18 +420,24 @@ struct Writer<'h, W> {
     layout: Layout,
     pvecs: Pvecs,
     out: W,
-    /// Bytes written so far.
-    pos: u64,
+    /// Bytes handed to `out` so far.
+    flushed: u64,
+    /// The bytes that follow them, not yet handed over.
+    stage: Vec<u8>,
     pass: Pass,
-    /// The piece being made: its offset, its bytes (bytes pass) and its
-    /// relocations (relocations pass).
+    /// The piece being made (bytes pass: in `stage` from `piece_start`
+    /// to `piece_end`): its offset and its relocations (relocations pass).
     piece_at: u64,
-    piece: Vec<u8>,
+    piece_start: usize,
+    piece_end: usize,
     relocs: Vec<(u64, RelocKind)>,
     /// Entries written to the dump relocation table.
     reloc_count: u64,
     /// Run-time address of the dump and of the image when pre-relocating.
     bases: Option<(u64, u64)>,
+    /// What was placed, by kind, in first-seen order (merged into the tally
+    /// at the end: a short list is quicker than a map per object).
+    placed: Vec<(PlacedKey, Placed)>,
     tally: Tally,
 }
 
@@ -419,70 +450,79 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
             layout: options.version.layout(),
             pvecs: Pvecs::of(options.version),
             out,
-            pos: 0,
+            flushed: 0,
+            stage: Vec::with_capacity(STAGE),
             pass: Pass::Bytes,
             piece_at: 0,
-            piece: Vec::new(),
+            piece_start: 0,
+            piece_end: 0,
             relocs: Vec::new(),
             reloc_count: 0,
             bases: options
                 .preferred_base
                 .map(|base| (base, base - image::image_area())),
+            placed: Vec::new(),
             tally: Tally::default(),
         }
     }
 
+    /// Hands the staged bytes to the output once there are enough.
+    fn flush_stage(&mut self, all: bool) -> std::io::Result<()> {
+        if all || self.stage.len() >= STAGE {
+            self.out.write_all(&self.stage)?;
+            self.flushed += self.stage.len() as u64;
+            self.stage.clear();
+        }
+        Ok(())
+    }
+
     /// Writes zeros up to offset `at`.
     fn pad_to(&mut self, at: u64) -> std::io::Result<()> {
-        const ZEROS: [u8; 4096] = [0; 4096];
-        debug_assert!(at >= self.pos, "pieces are written in order");
-        while self.pos < at {
-            let n = (at - self.pos).min(ZEROS.len() as u64);
-            self.out.write_all(&ZEROS[..n as usize])?;
-            self.pos += n;
+        debug_assert!(
+            at >= self.flushed + self.stage.len() as u64,
+            "pieces are written in order"
+        );
+        while at - self.flushed > STAGE as u64 {
+            self.stage.resize(STAGE, 0);
+            self.flush_stage(true)?;
         }
+        self.stage.resize((at - self.flushed) as usize, 0);
         Ok(())
     }
 
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.out.write_all(bytes)?;
-        self.pos += bytes.len() as u64;
-        Ok(())
+        self.stage.extend_from_slice(bytes);
+        self.flush_stage(false)
     }
 
     /// Starts the piece of `size` bytes at `at` (an object, the hash list,
     /// the copied images, a cold item).
-    fn begin(&mut self, at: u64, size: u64) {
+    fn begin(&mut self, at: u64, size: u64) -> std::io::Result<()> {
         self.piece_at = at;
         if self.pass == Pass::Bytes {
-            self.piece.clear();
-            self.piece.resize(size as usize, 0);
-        }
-    }
-
-    /// Writes the piece out: its bytes, or its relocations in order.
-    fn end(&mut self) -> Result<(), WriteError> {
-        match self.pass {
-            Pass::Bytes => {
-                self.pad_to(self.piece_at)?;
-                let piece = std::mem::take(&mut self.piece);
-                self.write_all(&piece)?;
-                self.piece = piece;
-            }
-            Pass::Relocs => {
-                self.relocs.sort_by_key(|r| r.0);
-                for i in 0..self.relocs.len() {
-                    let (offset, kind) = self.relocs[i];
-                    let t = kind
-                        .to_type(self.layout)
-                        .expect("no native-comp relocations");
-                    self.write_all(&pack(offset, t)?.to_le_bytes())?;
-                    self.reloc_count += 1;
-                }
-                self.relocs.clear();
-            }
+            self.pad_to(at)?;
+            self.piece_start = self.stage.len();
+            self.piece_end = self.piece_start + size as usize;
+            self.stage.resize(self.piece_end, 0);
         }
         Ok(())
+    }
+
+    /// Ends the piece: its bytes are staged; its relocations are written,
+    /// in order.
+    fn end(&mut self) -> Result<(), WriteError> {
+        if self.pass == Pass::Relocs {
+            self.relocs.sort_by_key(|r| r.0);
+            for &(offset, kind) in &self.relocs {
+                let t = kind
+                    .to_type(self.layout)
+                    .expect("no native-comp relocations");
+                self.stage.extend(pack(offset, t)?.to_le_bytes());
+            }
+            self.reloc_count += self.relocs.len() as u64;
+            self.relocs.clear();
+        }
+        Ok(self.flush_stage(false)?)
     }
 
     fn put(&mut self, at: u64, word: u64) {
@@ -492,9 +532,9 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
     /// Stores bytes in the piece (no further than its end).
     fn put_bytes(&mut self, at: u64, bytes: &[u8]) {
         if self.pass == Pass::Bytes {
-            let from = (at - self.piece_at) as usize;
-            let to = (from + bytes.len()).min(self.piece.len());
-            self.piece[from..to].copy_from_slice(&bytes[..to - from]);
+            let from = self.piece_start + (at - self.piece_at) as usize;
+            let to = (from + bytes.len()).min(self.piece_end);
+            self.stage[from..to].copy_from_slice(&bytes[..to - from]);
         }
     }
 
@@ -567,11 +607,17 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
         } else {
             "cold"
         };
-        self.tally
-            .placed
-            .entry((region, kind, pvec))
-            .or_default()
-            .add(size);
+        let key = (region, kind, pvec);
+        // Compared by address: the region names are these three literals.
+        let same = |k: &PlacedKey| std::ptr::eq(k.0, key.0) && k.1 == key.1 && k.2 == key.2;
+        let i = match self.placed.iter().position(|(k, _)| same(k)) {
+            Some(i) => i,
+            None => {
+                self.placed.push((key, Placed::default()));
+                self.placed.len() - 1
+            }
+        };
+        self.placed[i].1.add(size);
     }
 
     /// The pvec type of a vectorlike object.
@@ -597,9 +643,8 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
         self.pad_to(plan.cold_start)?;
         let mut cold = plan.cold_start;
         for id in plan.order.iter(self.heap) {
-            let obj = self.heap.obj(id);
-            if let Some(size) = cold_size(&obj) {
-                self.write_cold(id, obj, cold, size.next_multiple_of(8))?;
+            if let Some(size) = cold_size_of(self.heap, id) {
+                self.write_cold(id, self.heap.obj(id), cold, size.next_multiple_of(8))?;
                 cold = (cold + size).next_multiple_of(8);
             }
         }
@@ -613,17 +658,16 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
         // String bytes and bignum limbs follow in cold in the same order.
         let mut cold = plan.cold_start;
         for id in plan.order.iter(self.heap) {
-            let obj = self.heap.obj(id);
-            if hot_size(&obj).is_some() {
-                self.write_hot(id, obj, cold)?;
+            if is_hot(self.heap, id) {
+                self.write_hot(id, self.heap.obj(id), cold)?;
             }
-            if let Some(size) = cold_size(&obj) {
+            if let Some(size) = cold_size_of(self.heap, id) {
                 cold = (cold + size).next_multiple_of(8);
             }
         }
         if let Some(list) = plan.hash_list {
             let size = 8 + 8 * plan.hash_tables.len() as u64;
-            self.begin(list, size);
+            self.begin(list, size)?;
             self.start(
                 list,
                 LispType::Vectorlike,
@@ -690,7 +734,7 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
         let heap = self.heap;
         let tag = self.tag_of(id);
         let size = hot_size(&obj).expect("a hot object");
-        self.begin(at, size);
+        self.begin(at, size)?;
         self.start(at, tag, size, self.pvec_of(&obj));
         match obj {
             Obj::Cons(car, cdr) => {
@@ -825,7 +869,7 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
     fn write_discardable(&mut self) -> Result<(), WriteError> {
         let heap = self.heap;
         let start = self.plan.discardable_start;
-        self.begin(start, self.plan.discardable_end - start);
+        self.begin(start, self.plan.discardable_end - start)?;
         for (i, cells) in heap.builtins.iter().enumerate() {
             let at = start + image::SYMBOL_SIZE * i as u64;
             let nowrite = if i < 2 { ol::symbol::NOWRITE } else { 0 };
@@ -869,7 +913,7 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
         at: u64,
         size: u64,
     ) -> Result<(), WriteError> {
-        self.begin(at, size);
+        self.begin(at, size)?;
         match obj {
             Obj::Str { bytes, .. } => {
                 self.placed(at, NodeKind::Raw, size, None);
@@ -983,21 +1027,25 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
         self.pad_to(cursor)?;
         let starts_at = cursor;
         let mut starts = 0u64;
+        let mut entries = Vec::with_capacity(1 << 14);
         for hot in [true, false] {
             for id in plan.order.iter(heap) {
-                let obj = heap.obj(id);
-                if hot_size(&obj).is_some() == hot {
-                    let entry = pack(plan.offset(self.heap, id), self.tag_of(id).tag())?;
-                    self.write_all(&entry.to_le_bytes())?;
+                if is_hot(heap, id) == hot {
+                    let entry = pack(plan.offset(heap, id), heap.lisp_type(id).tag())?;
+                    entries.extend(entry.to_le_bytes());
                     starts += 1;
+                    if entries.len() == entries.capacity() {
+                        self.write_all(&entries)?;
+                        entries.clear();
+                    }
                 }
             }
             if let (true, Some(list)) = (hot, plan.hash_list) {
-                let entry = pack(list, LispType::Vectorlike.tag())?;
-                self.write_all(&entry.to_le_bytes())?;
+                entries.extend(pack(list, LispType::Vectorlike.tag())?.to_le_bytes());
                 starts += 1;
             }
         }
+        self.write_all(&entries)?;
         let object_starts = (starts_at, starts);
         cursor = (cursor + 4 * starts).next_multiple_of(TABLE_ALIGNMENT);
         let emacs_relocs = (cursor, emacs.len() as u64);
@@ -1023,6 +1071,7 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
         for (i, v) in fields.enumerate() {
             header[48 + 4 * i..52 + 4 * i].copy_from_slice(&(v as u32).to_le_bytes());
         }
+        self.flush_stage(true)?;
         self.out.seek(SeekFrom::Start(0))?;
         self.out.write_all(&header)?;
         self.out.seek(SeekFrom::Start(total))?;
@@ -1035,6 +1084,11 @@ impl<'h, W: Write + Seek> Writer<'h, W> {
             dump_relocs: self.reloc_count,
             emacs_relocs: emacs.len() as u64,
         };
+        for (key, placed) in self.placed.drain(..) {
+            let total = self.tally.placed.entry(key).or_default();
+            total.count += placed.count;
+            total.bytes += placed.bytes;
+        }
         let header = layout.header_size();
         self.tally.padding = BTreeMap::from([
             ("hot", header.next_multiple_of(8) - header),
