@@ -7,6 +7,10 @@
 //! Values of those bindings are evaluated only as far as constants go: a
 //! quoted or self-evaluating form gives its value, `(symbol-function 'F)` of
 //! a built-in gives the subr, anything else is stored unevaluated.
+//!
+//! The heap is kept small because the dumper must hold all of it: conses
+//! take 8 bytes, other objects 8 bytes a field, and files are loaded one
+//! form at a time (see [`Heap::load_files`]).
 
 use crate::image;
 use crate::lisp::LispType;

@@ -4,11 +4,15 @@
 //! Pass one walks the heap from its roots depth first and gives every object
 //! its place (an object's parts follow it, so related objects sit
 //! together): Lisp objects in the hot region, string bytes, floats,
-//! bool-vectors and bignum limbs in the cold one. Pass two writes the header,
-//! the hot objects, the hash list (28+), the discardable images of the
-//! built-in symbols and subrs (copied into the runtime by COPY_FROM_DUMP),
-//! the cold data and the tables. The output depends only on the heap and
-//! the options. A [`Tally`] of what was placed where is the known answer
+//! bool-vectors and bignum limbs in the cold one. Pass two streams the dump
+//! front to back: the hot objects, the hash list (28+), the discardable
+//! images of the built-in symbols and subrs (copied into the runtime by
+//! COPY_FROM_DUMP) and the cold data; then the relocation table, made by a
+//! second walk over the hot objects in placement order, the object starts
+//! and, last, the header. Beyond the heap the dumper holds one offset per
+//! object and the walk order (a byte or two per object), never the dump's
+//! bytes or its relocations. The output depends only on the heap and the
+//! options. A [`Tally`] of what was placed where is the known answer
 //! `pdmp stats` is tested against.
 
 use crate::graph::NodeKind;
