@@ -962,7 +962,7 @@ impl Heap {
     /// Loads source files (`.el` or `.el.gz`) in order, one form at a
     /// time: the heap gets each form as it is read, so only the file's text
     /// and one form are held as values. On a read error the heap holds the
-    /// files and forms before it.
+    /// files before it and the forms read before the error.
     pub fn load_files(&mut self, paths: &[std::path::PathBuf]) -> Result<usize, String> {
         let mut forms_total = 0;
         for path in paths {
@@ -978,7 +978,7 @@ impl Heap {
                     }
                     Ok(None) => break,
                     Err(e) => {
-                        self.deferred = None;
+                        self.finish_file(&path.display().to_string(), kept);
                         return Err(format!("{}: {e}", path.display()));
                     }
                 }
