@@ -42,16 +42,33 @@ pub fn read_file(path: &Path) -> Result<Vec<Value>, String> {
 
 /// The bytes of a source file, gunzipped when its name ends in `.gz`.
 pub fn read_source_bytes(path: &Path) -> Result<Vec<u8>, String> {
-    let raw = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "gz") {
-        let mut text = Vec::new();
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut text)
-            .map_err(|e| format!("{}: not a gzip file: {e}", path.display()))?;
-        Ok(text)
-    } else {
-        Ok(raw)
+    let about = |e: std::io::Error| format!("{}: {e}", path.display());
+    if path.extension().is_none_or(|e| e != "gz") {
+        return std::fs::read(path).map_err(about);
     }
+    let mut file = std::fs::File::open(path).map_err(about)?;
+    let mut text = Vec::with_capacity(gzip_size_hint(&mut file).map_err(about)?);
+    flate2::read::GzDecoder::new(std::io::BufReader::new(file))
+        .read_to_end(&mut text)
+        .map_err(|e| format!("{}: not a gzip file: {e}", path.display()))?;
+    Ok(text)
+}
+
+/// The unpacked size a gzip file's trailer states (ISIZE), no more than
+/// deflate's largest ratio allows, so the text is read into a buffer of
+/// its size instead of one grown by doubling; a wrong trailer only costs
+/// regrowth. Leaves the file at its start.
+fn gzip_size_hint(file: &mut std::fs::File) -> std::io::Result<usize> {
+    use std::io::{Seek, SeekFrom};
+    let len = file.metadata()?.len();
+    let mut isize = [0u8; 4];
+    if len >= 18 {
+        file.seek(SeekFrom::End(-4))?;
+        file.read_exact(&mut isize)?;
+        file.seek(SeekFrom::Start(0))?;
+    }
+    let stated = u64::from(u32::from_le_bytes(isize));
+    Ok(stated.min(len.saturating_mul(1032)) as usize)
 }
 
 /// Reads every top-level form of `text`.

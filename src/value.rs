@@ -94,6 +94,16 @@ pub fn decode_char(bytes: &[u8]) -> (u32, usize) {
     (c, len)
 }
 
+/// Number of characters of bytes in Emacs's internal encoding.
+pub fn multibyte_chars(bytes: &[u8]) -> usize {
+    let (mut at, mut chars) = (0, 0);
+    while at < bytes.len() {
+        at += decode_char(&bytes[at..]).1;
+        chars += 1;
+    }
+    chars
+}
+
 /// A Lisp string: bytes in Emacs's internal encoding and whether it is
 /// multibyte (a unibyte string's bytes are its characters).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -116,7 +126,7 @@ impl LispString {
         if !self.multibyte {
             return self.bytes.len();
         }
-        self.char_iter().count()
+        multibyte_chars(&self.bytes)
     }
 
     /// The characters of the string.

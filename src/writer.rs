@@ -4,22 +4,29 @@
 //! Pass one walks the heap from its roots depth first and gives every object
 //! its place (an object's parts follow it, so related objects sit
 //! together): Lisp objects in the hot region, string bytes, floats,
-//! bool-vectors and bignum limbs in the cold one. Pass two writes the header,
-//! the hot objects, the hash list (28+), the discardable images of the
-//! built-in symbols and subrs (copied into the runtime by COPY_FROM_DUMP),
-//! the cold data and the tables. The output depends only on the heap and
-//! the options. A [`Tally`] of what was placed where is the known answer
+//! bool-vectors and bignum limbs in the cold one. Pass two streams the dump
+//! front to back: the hot objects, the hash list (28+), the discardable
+//! images of the built-in symbols and subrs (copied into the runtime by
+//! COPY_FROM_DUMP) and the cold data; then the relocation table, made by a
+//! second walk over the hot objects in placement order, the object starts
+//! and, last, the header. Beyond the heap the dumper holds one offset per
+//! object and the walk order (a byte or two per object), never the dump's
+//! bytes or its relocations. The output depends only on the heap and the
+//! options. A [`Tally`] of what was placed where is the known answer
 //! `pdmp stats` is tested against.
 
 use crate::graph::NodeKind;
 use crate::header::{Layout, MAGIC, TABLE_ALIGNMENT};
-use crate::heap::{Heap, Obj, ObjId, Roots, SlotsKind, Word};
+use crate::heap::{Heap, Obj, ObjId, Roots, Slots, SlotsKind, Word};
 use crate::image::{self, var};
 use crate::lisp::LispType;
 use crate::objlayout::{self as ol, fixnum, pseudo_header, Pvecs};
 use crate::pvec::PvecNumbering;
 use crate::tables::RelocKind;
+use crate::value::multibyte_chars;
 use std::collections::BTreeMap;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
 
 /// How to write a dump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +61,8 @@ pub enum WriteError {
     TooManySlots { what: &'static str, slots: usize },
     #[error("preferred base {0:#x} is not a multiple of 64 KiB above the runtime image area")]
     BadPreferredBase(u64),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// Byte counts of a written dump, as Emacs prints them.
@@ -81,6 +90,9 @@ impl Placed {
     }
 }
 
+/// Region, node kind and pvec type of placed things.
+type PlacedKey = (&'static str, NodeKind, Option<u8>);
+
 /// What the dumper placed where, in the vocabulary of
 /// [`graph`](crate::graph): the answer `pdmp stats` must find again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,7 +100,7 @@ pub struct Tally {
     /// By region (`hot`, `discardable`, `cold`), node kind and pvec type
     /// number: objects, copied images, and raw data (string bytes with
     /// their NUL and bignum limbs, each up to the next 8-byte boundary).
-    pub placed: BTreeMap<(&'static str, NodeKind, Option<u8>), Placed>,
+    pub placed: BTreeMap<PlacedKey, Placed>,
     /// Bytes of each region no object covers: the pad after the header,
     /// the pad between the copied images and the cold region.
     pub padding: BTreeMap<&'static str, u64>,
@@ -110,6 +122,47 @@ pub fn write_dump_tallied(
     heap: &mut Heap,
     options: &DumpOptions,
 ) -> Result<(Vec<u8>, DumpStats, Tally), WriteError> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let (stats, tally) = write_dump_to(heap, options, &mut out)?;
+    Ok((out.into_inner(), stats, tally))
+}
+
+/// Writes `heap` (sealing it first) as a dump to `path`, streamed through a
+/// temporary file in the same directory and renamed into place, so a
+/// failure never leaves a partial dump. Returns the counts and the size.
+pub fn write_dump_file(
+    heap: &mut Heap,
+    options: &DumpOptions,
+    path: &Path,
+) -> Result<(DumpStats, u64), WriteError> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temp = dir.join(format!(".{name}.{}.partial", std::process::id()));
+    let result = (|| -> Result<(DumpStats, u64), WriteError> {
+        let mut out = std::fs::File::create(&temp)?;
+        let (stats, _) = write_dump_to(heap, options, &mut out)?;
+        let size = out.stream_position()?;
+        drop(out);
+        std::fs::rename(&temp, path)?;
+        Ok((stats, size))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Writes `heap` (sealing it first) as a dump to `out`, front to back
+/// (the header last): the dumper holds the heap and one place per object,
+/// never the dump's bytes or its relocations.
+pub fn write_dump_to<W: Write + Seek>(
+    heap: &mut Heap,
+    options: &DumpOptions,
+    out: W,
+) -> Result<(DumpStats, Tally), WriteError> {
     let roots = heap.seal();
     if let Some(base) = options.preferred_base {
         if base % 65536 != 0 || base < image::image_area() {
@@ -118,28 +171,18 @@ pub fn write_dump_tallied(
     }
     let layout = options.version.layout();
     let plan = Plan::make(heap, roots, layout)?;
-    Writer::new(heap, &plan, options).write()
-}
-
-/// Where a cold item belongs to.
-#[derive(Debug, Clone, Copy)]
-enum Cold {
-    /// A string's bytes (plus NUL).
-    StringData(ObjId),
-    /// A float or a bool-vector itself.
-    Object(ObjId),
-    BignumLimbs(ObjId),
+    Writer::new(heap, &plan, options, out).write()
 }
 
 /// Pass one: every object's place.
 struct Plan {
-    /// Offset of each object (hot or cold); u64::MAX when unreachable.
-    offset: Vec<u64>,
-    /// Offset of each string's bytes or bignum's limbs.
-    data: Vec<u64>,
-    hot: Vec<ObjId>,
+    /// Offset of each object (hot or cold); [`UNPLACED`] when unreachable.
+    offset: Vec<u32>,
+    /// Reachable objects in the order of the walk: hot objects in the order
+    /// of their offsets, and cold items (string bytes, bignum limbs, floats,
+    /// bool-vectors) in the order of theirs.
+    order: Order,
     hash_tables: Vec<ObjId>,
-    cold: Vec<Cold>,
     hash_list: Option<u64>,
     discardable_start: u64,
     discardable_end: u64,
@@ -147,10 +190,55 @@ struct Plan {
     cold_end: u64,
 }
 
+/// Objects in the order of a walk, as zigzag varint deltas of their dense
+/// numbers ([`Heap::dense`]): a walk mostly steps to a near neighbour, so
+/// this takes one or two bytes an object where a list of ids takes four.
+#[derive(Default)]
+struct Order {
+    bytes: Vec<u8>,
+    last: i64,
+}
+
+impl Order {
+    fn push(&mut self, dense: usize) {
+        let delta = dense as i64 - self.last;
+        self.last = dense as i64;
+        let mut z = ((delta << 1) ^ (delta >> 63)) as u64;
+        while z >= 0x80 {
+            self.bytes.push(z as u8 | 0x80);
+            z >>= 7;
+        }
+        self.bytes.push(z as u8);
+    }
+
+    fn iter<'a>(&'a self, heap: &'a Heap) -> impl Iterator<Item = ObjId> + 'a {
+        let (mut at, mut last) = (0, 0i64);
+        std::iter::from_fn(move || {
+            let (mut z, mut shift) = (0u64, 0);
+            loop {
+                let b = *self.bytes.get(at)?;
+                at += 1;
+                z |= u64::from(b & 0x7f) << shift;
+                if b < 0x80 {
+                    break;
+                }
+                shift += 7;
+            }
+            last += ((z >> 1) as i64) ^ -((z & 1) as i64);
+            Some(heap.from_dense(last as usize))
+        })
+    }
+}
+
+/// The offset of an object not reached (yet).
+const UNPLACED: u32 = u32::MAX;
+/// The offset of a cold object reached but not yet placed.
+const COLD_PENDING: u32 = u32::MAX - 1;
+
 fn hot_size(obj: &Obj) -> Option<u64> {
     Some(match obj {
         Obj::Cons(..) => ol::CONS_SIZE,
-        Obj::Str(_) => ol::string::SIZE,
+        Obj::Str { .. } => ol::string::SIZE,
         Obj::Symbol { .. } => image::SYMBOL_SIZE,
         Obj::Vector(s) | Obj::Slots(_, s) => 8 + 8 * s.len() as u64,
         Obj::SubCharTable { slots, .. } => 16 + 8 * slots.len() as u64,
@@ -158,6 +246,38 @@ fn hot_size(obj: &Obj) -> Option<u64> {
         Obj::HashTable { .. } => ol::hash_table::SIZE,
         Obj::Float(_) | Obj::BoolVector { .. } => return None,
     })
+}
+
+/// Bytes of an object's cold item (before rounding up to 8): a string's
+/// bytes with their NUL, a bignum's limbs, a float, a bool-vector.
+fn cold_size(obj: &Obj) -> Option<u64> {
+    Some(match obj {
+        Obj::Str { bytes, .. } => bytes.len() as u64 + 1,
+        Obj::Bignum(b) => 8 * limbs(b).len() as u64,
+        Obj::Float(_) => 8,
+        Obj::BoolVector { len, .. } => bool_vector_size(*len),
+        _ => return None,
+    })
+}
+
+/// [`cold_size`] of object `id`, reading only what it needs of it.
+fn cold_size_of(heap: &Heap, id: ObjId) -> Option<u64> {
+    match heap.lisp_type(id) {
+        LispType::Cons | LispType::Symbol => None,
+        LispType::String => heap.string_len(id).map(|n| n as u64 + 1),
+        LispType::Float => Some(8),
+        _ => cold_size(&heap.obj(id)),
+    }
+}
+
+/// Whether object `id` lives in the hot region (all but floats and
+/// bool-vectors), reading only what it needs of it.
+fn is_hot(heap: &Heap, id: ObjId) -> bool {
+    match heap.lisp_type(id) {
+        LispType::Cons | LispType::Symbol | LispType::String => true,
+        LispType::Float => false,
+        _ => hot_size(&heap.obj(id)).is_some(),
+    }
 }
 
 fn bool_vector_size(len: u64) -> u64 {
@@ -190,13 +310,10 @@ fn children(obj: &Obj, out: &mut Vec<Word>) {
 
 impl Plan {
     fn make(heap: &Heap, roots: Roots, layout: Layout) -> Result<Plan, WriteError> {
-        let n = heap.objs.len();
         let mut plan = Plan {
-            offset: vec![u64::MAX; n],
-            data: vec![u64::MAX; n],
-            hot: Vec::new(),
+            offset: vec![UNPLACED; heap.len()],
+            order: Order::default(),
             hash_tables: Vec::new(),
-            cold: Vec::new(),
             hash_list: None,
             discardable_start: 0,
             discardable_end: 0,
@@ -209,36 +326,37 @@ impl Plan {
             children(
                 &Obj::Symbol {
                     name: heap.builtin_names[i],
-                    cells: cells.clone(),
+                    cells: *cells,
                     interned: true,
                 },
                 &mut stack,
             );
         }
         stack.extend([roots.obarray, roots.root]);
-        let mut visited = vec![false; n];
         let mut cursor = layout.header_size().next_multiple_of(8);
         while let Some(word) = stack.pop() {
             let Word::Obj(id) = word else { continue };
-            if std::mem::replace(&mut visited[id as usize], true) {
+            let dense = heap.dense(id);
+            if plan.offset[dense] != UNPLACED {
                 continue;
             }
-            let obj = &heap.objs[id as usize];
-            match hot_size(obj) {
+            let obj = heap.obj(id);
+            plan.offset[dense] = match hot_size(&obj) {
                 Some(size) => {
-                    plan.offset[id as usize] = cursor;
+                    let at = u32::try_from(cursor)
+                        .ok()
+                        .filter(|&at| at < COLD_PENDING)
+                        .ok_or(WriteError::RelocOutOfRange(cursor))?;
                     cursor += size;
-                    plan.hot.push(id);
+                    at
                 }
-                None => plan.cold.push(Cold::Object(id)),
+                None => COLD_PENDING,
+            };
+            plan.order.push(dense);
+            if let Obj::HashTable { .. } = obj {
+                plan.hash_tables.push(id);
             }
-            match obj {
-                Obj::Str(_) => plan.cold.push(Cold::StringData(id)),
-                Obj::Bignum(_) => plan.cold.push(Cold::BignumLimbs(id)),
-                Obj::HashTable { .. } => plan.hash_tables.push(id),
-                _ => {}
-            }
-            children(obj, &mut stack);
+            children(&obj, &mut stack);
         }
         if layout == Layout::Emacs28 {
             plan.hash_list = Some(cursor);
@@ -250,90 +368,188 @@ impl Plan {
         plan.discardable_end = cursor;
         plan.cold_start = cursor.next_multiple_of(layout.cold_alignment());
         let mut cold = plan.cold_start;
-        for item in &plan.cold {
-            let (slot, size) = match *item {
-                Cold::StringData(id) => match &heap.objs[id as usize] {
-                    Obj::Str(s) => (&mut plan.data[id as usize], s.bytes.len() as u64 + 1),
-                    _ => unreachable!("string data of a string"),
-                },
-                Cold::BignumLimbs(id) => match &heap.objs[id as usize] {
-                    Obj::Bignum(b) => (&mut plan.data[id as usize], 8 * limbs(b).len() as u64),
-                    _ => unreachable!("limbs of a bignum"),
-                },
-                Cold::Object(id) => match &heap.objs[id as usize] {
-                    Obj::Float(_) => (&mut plan.offset[id as usize], 8),
-                    Obj::BoolVector { len, .. } => {
-                        (&mut plan.offset[id as usize], bool_vector_size(*len))
-                    }
-                    _ => unreachable!("cold objects are floats and bool-vectors"),
-                },
+        for id in plan.order.iter(heap) {
+            let Some(size) = cold_size_of(heap, id) else {
+                continue;
             };
-            *slot = cold;
+            if !is_hot(heap, id) {
+                plan.offset[heap.dense(id)] = u32::try_from(cold)
+                    .ok()
+                    .filter(|&at| at < COLD_PENDING)
+                    .ok_or(WriteError::TooLarge(cold))?;
+            }
             cold = (cold + size).next_multiple_of(8);
         }
         plan.cold_end = cold;
+        plan.order.bytes.shrink_to_fit();
         if plan.cold_start > RELOC_LIMIT {
             return Err(WriteError::RelocOutOfRange(plan.cold_start));
         }
         Ok(plan)
+    }
+
+    fn offset(&self, heap: &Heap, id: ObjId) -> u64 {
+        self.offset[heap.dense(id)].into()
     }
 }
 
 /// Relocation offsets are 27 bits of 4-byte units.
 const RELOC_LIMIT: u64 = 1 << 29;
 
-struct Writer<'h> {
+/// A table entry: offset in 4-byte units, type in the top 5 bits.
+fn pack(offset: u64, type_bits: u8) -> Result<u32, WriteError> {
+    if offset >= RELOC_LIMIT {
+        return Err(WriteError::RelocOutOfRange(offset));
+    }
+    Ok((offset >> 2) as u32 | (u32::from(type_bits) << 27))
+}
+
+/// What a walk over the hot objects produces: their bytes (and the
+/// tally), or their entries of the dump relocation table. The second
+/// walk makes the table in order, object by object, instead of holding
+/// every relocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Bytes,
+    Relocs,
+}
+
+/// Bytes the writer gathers before it hands them to its output.
+const STAGE: usize = 1 << 15;
+
+struct Writer<'h, W> {
     heap: &'h Heap,
     plan: &'h Plan,
     options: &'h DumpOptions,
     layout: Layout,
     pvecs: Pvecs,
-    buf: Vec<u8>,
+    out: W,
+    /// Bytes handed to `out` so far.
+    flushed: u64,
+    /// The bytes that follow them, not yet handed over.
+    stage: Vec<u8>,
+    pass: Pass,
+    /// The piece being made (bytes pass: in `stage` from `piece_start`
+    /// to `piece_end`): its offset and its relocations (relocations pass).
+    piece_at: u64,
+    piece_start: usize,
+    piece_end: usize,
     relocs: Vec<(u64, RelocKind)>,
-    starts: Vec<(u64, LispType)>,
+    /// Entries written to the dump relocation table.
+    reloc_count: u64,
     /// Run-time address of the dump and of the image when pre-relocating.
     bases: Option<(u64, u64)>,
+    /// What was placed, by kind, in first-seen order (merged into the tally
+    /// at the end: a short list is quicker than a map per object).
+    placed: Vec<(PlacedKey, Placed)>,
     tally: Tally,
 }
 
-impl<'h> Writer<'h> {
-    fn new(heap: &'h Heap, plan: &'h Plan, options: &'h DumpOptions) -> Writer<'h> {
+impl<'h, W: Write + Seek> Writer<'h, W> {
+    fn new(heap: &'h Heap, plan: &'h Plan, options: &'h DumpOptions, out: W) -> Writer<'h, W> {
         Writer {
             heap,
             plan,
             options,
             layout: options.version.layout(),
             pvecs: Pvecs::of(options.version),
-            buf: vec![0; plan.cold_end as usize],
+            out,
+            flushed: 0,
+            stage: Vec::with_capacity(STAGE),
+            pass: Pass::Bytes,
+            piece_at: 0,
+            piece_start: 0,
+            piece_end: 0,
             relocs: Vec::new(),
-            starts: Vec::new(),
+            reloc_count: 0,
             bases: options
                 .preferred_base
                 .map(|base| (base, base - image::image_area())),
+            placed: Vec::new(),
             tally: Tally::default(),
         }
     }
 
-    fn put(&mut self, at: u64, word: u64) {
-        self.buf[at as usize..at as usize + 8].copy_from_slice(&word.to_le_bytes());
+    /// Hands the staged bytes to the output once there are enough.
+    fn flush_stage(&mut self, all: bool) -> std::io::Result<()> {
+        if all || self.stage.len() >= STAGE {
+            self.out.write_all(&self.stage)?;
+            self.flushed += self.stage.len() as u64;
+            self.stage.clear();
+        }
+        Ok(())
     }
 
+    /// Writes zeros up to offset `at`.
+    fn pad_to(&mut self, at: u64) -> std::io::Result<()> {
+        debug_assert!(
+            at >= self.flushed + self.stage.len() as u64,
+            "pieces are written in order"
+        );
+        while at - self.flushed > STAGE as u64 {
+            self.stage.resize(STAGE, 0);
+            self.flush_stage(true)?;
+        }
+        self.stage.resize((at - self.flushed) as usize, 0);
+        Ok(())
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stage.extend_from_slice(bytes);
+        self.flush_stage(false)
+    }
+
+    /// Starts the piece of `size` bytes at `at` (an object, the hash list,
+    /// the copied images, a cold item).
+    fn begin(&mut self, at: u64, size: u64) -> std::io::Result<()> {
+        self.piece_at = at;
+        if self.pass == Pass::Bytes {
+            self.pad_to(at)?;
+            self.piece_start = self.stage.len();
+            self.piece_end = self.piece_start + size as usize;
+            self.stage.resize(self.piece_end, 0);
+        }
+        Ok(())
+    }
+
+    /// Ends the piece: its bytes are staged; its relocations are written,
+    /// in order.
+    fn end(&mut self) -> Result<(), WriteError> {
+        if self.pass == Pass::Relocs {
+            self.relocs.sort_by_key(|r| r.0);
+            for &(offset, kind) in &self.relocs {
+                let t = kind
+                    .to_type(self.layout)
+                    .expect("no native-comp relocations");
+                self.stage.extend(pack(offset, t)?.to_le_bytes());
+            }
+            self.reloc_count += self.relocs.len() as u64;
+            self.relocs.clear();
+        }
+        Ok(self.flush_stage(false)?)
+    }
+
+    fn put(&mut self, at: u64, word: u64) {
+        self.put_bytes(at, &word.to_le_bytes());
+    }
+
+    /// Stores bytes in the piece (no further than its end).
     fn put_bytes(&mut self, at: u64, bytes: &[u8]) {
-        self.buf[at as usize..at as usize + bytes.len()].copy_from_slice(bytes);
+        if self.pass == Pass::Bytes {
+            let from = self.piece_start + (at - self.piece_at) as usize;
+            let to = (from + bytes.len()).min(self.piece_end);
+            self.stage[from..to].copy_from_slice(&bytes[..to - from]);
+        }
     }
 
     fn reloc(&mut self, at: u64, kind: RelocKind) {
-        self.relocs.push((at, kind));
+        if self.pass == Pass::Relocs {
+            self.relocs.push((at, kind));
+        }
     }
 
     fn tag_of(&self, id: ObjId) -> LispType {
-        match &self.heap.objs[id as usize] {
-            Obj::Cons(..) => LispType::Cons,
-            Obj::Str(_) => LispType::String,
-            Obj::Symbol { .. } => LispType::Symbol,
-            Obj::Float(_) => LispType::Float,
-            _ => LispType::Vectorlike,
-        }
+        self.heap.lisp_type(id)
     }
 
     /// Writes a Lisp value into the slot at `at`.
@@ -351,7 +567,7 @@ impl<'h> Writer<'h> {
             }
             Word::Obj(id) => {
                 let tag = self.tag_of(id);
-                let target = self.plan.offset[id as usize];
+                let target = self.plan.offset(self.heap, id);
                 self.reloc(at, RelocKind::DumpLispValue(tag));
                 match (self.bases, tag) {
                     (Some((dump, emacs)), LispType::Symbol) => {
@@ -379,13 +595,15 @@ impl<'h> Writer<'h> {
         self.put(at, base + target);
     }
 
-    /// Records an object start, and the object in the tally.
+    /// Records an object in the tally.
     fn start(&mut self, at: u64, tag: LispType, size: u64, pvec: Option<u8>) {
-        self.starts.push((at, tag));
         self.placed(at, NodeKind::Object(tag), size, pvec);
     }
 
     fn placed(&mut self, at: u64, kind: NodeKind, size: u64, pvec: Option<u8>) {
+        if self.pass == Pass::Relocs {
+            return;
+        }
         let region = if at < self.plan.discardable_start {
             "hot"
         } else if at < self.plan.cold_start {
@@ -393,11 +611,17 @@ impl<'h> Writer<'h> {
         } else {
             "cold"
         };
-        self.tally
-            .placed
-            .entry((region, kind, pvec))
-            .or_default()
-            .add(size);
+        let key = (region, kind, pvec);
+        // Compared by address: the region names are these three literals.
+        let same = |k: &PlacedKey| std::ptr::eq(k.0, key.0) && k.1 == key.1 && k.2 == key.2;
+        let i = match self.placed.iter().position(|(k, _)| same(k)) {
+            Some(i) => i,
+            None => {
+                self.placed.push((key, Placed::default()));
+                self.placed.len() - 1
+            }
+        };
+        self.placed[i].1.add(size);
     }
 
     /// The pvec type of a vectorlike object.
@@ -412,17 +636,42 @@ impl<'h> Writer<'h> {
             Obj::Bignum(_) => p.bignum,
             Obj::HashTable { .. } => p.hash_table,
             Obj::BoolVector { .. } => p.bool_vector,
-            Obj::Cons(..) | Obj::Str(_) | Obj::Symbol { .. } | Obj::Float(_) => return None,
+            Obj::Cons(..) | Obj::Str { .. } | Obj::Symbol { .. } | Obj::Float(_) => return None,
         })
     }
 
-    fn write(mut self) -> Result<(Vec<u8>, DumpStats, Tally), WriteError> {
+    fn write(mut self) -> Result<(DumpStats, Tally), WriteError> {
         let plan = self.plan;
-        for &id in &plan.hot {
-            self.write_hot(id)?;
+        self.walk_hot()?;
+        self.write_discardable()?;
+        self.pad_to(plan.cold_start)?;
+        let mut cold = plan.cold_start;
+        for id in plan.order.iter(self.heap) {
+            if let Some(size) = cold_size_of(self.heap, id) {
+                self.write_cold(id, self.heap.obj(id), cold, size.next_multiple_of(8))?;
+                cold = (cold + size).next_multiple_of(8);
+            }
+        }
+        self.finish()
+    }
+
+    /// Writes (or, in the relocations pass, relocates) the hot objects and
+    /// the hash list.
+    fn walk_hot(&mut self) -> Result<(), WriteError> {
+        let plan = self.plan;
+        // String bytes and bignum limbs follow in cold in the same order.
+        let mut cold = plan.cold_start;
+        for id in plan.order.iter(self.heap) {
+            if is_hot(self.heap, id) {
+                self.write_hot(id, self.heap.obj(id), cold)?;
+            }
+            if let Some(size) = cold_size_of(self.heap, id) {
+                cold = (cold + size).next_multiple_of(8);
+            }
         }
         if let Some(list) = plan.hash_list {
             let size = 8 + 8 * plan.hash_tables.len() as u64;
+            self.begin(list, size)?;
             self.start(
                 list,
                 LispType::Vectorlike,
@@ -433,12 +682,9 @@ impl<'h> Writer<'h> {
             for (i, &id) in plan.hash_tables.iter().enumerate() {
                 self.lisp(list + 8 + 8 * i as u64, Word::Obj(id));
             }
+            self.end()?;
         }
-        self.write_discardable();
-        for item in &plan.cold {
-            self.write_cold(*item);
-        }
-        self.finish()
+        Ok(())
     }
 
     fn write_symbol(&mut self, at: u64, name: ObjId, cells: &crate::heap::Cells, flags: u64) {
@@ -461,15 +707,15 @@ impl<'h> Writer<'h> {
                 image::builtin_symbol_offset(i.into()),
             ),
             Some(Word::Obj(id)) => {
-                self.dump_ptr(at + ol::symbol::NEXT, self.plan.offset[id as usize])
+                self.dump_ptr(at + ol::symbol::NEXT, self.plan.offset(self.heap, id))
             }
             Some(_) => unreachable!("obarray chains hold symbols"),
         }
     }
 
-    fn write_slots(&mut self, at: u64, slots: &[Word]) {
+    fn write_slots(&mut self, at: u64, slots: Slots<'_>) {
         for (i, w) in slots.iter().enumerate() {
-            self.lisp(at + 8 * i as u64, *w);
+            self.lisp(at + 8 * i as u64, w);
         }
     }
 
@@ -486,43 +732,44 @@ impl<'h> Writer<'h> {
         Ok(pseudo_header(pvec, lisp as u64, rest))
     }
 
-    fn write_hot(&mut self, id: ObjId) -> Result<(), WriteError> {
-        let at = self.plan.offset[id as usize];
+    /// Writes hot object `id`; `data` is where its cold bytes or limbs go.
+    fn write_hot(&mut self, id: ObjId, obj: Obj<'h>, data: u64) -> Result<(), WriteError> {
+        let at = self.plan.offset(self.heap, id);
         let heap = self.heap;
         let tag = self.tag_of(id);
-        let obj = &heap.objs[id as usize];
-        let size = hot_size(obj).expect("a hot object");
-        self.start(at, tag, size, self.pvec_of(obj));
-        if let Obj::Str(s) = obj {
-            let kind = if s.multibyte {
-                &mut self.tally.multibyte
-            } else {
-                &mut self.tally.unibyte
-            };
-            kind.add(s.bytes.len() as u64);
-        }
+        let size = hot_size(&obj).expect("a hot object");
+        self.begin(at, size)?;
+        self.start(at, tag, size, self.pvec_of(&obj));
         match obj {
             Obj::Cons(car, cdr) => {
-                self.lisp(at, *car);
-                self.lisp(at + 8, *cdr);
+                self.lisp(at, car);
+                self.lisp(at + 8, cdr);
             }
-            Obj::Str(s) => {
-                self.put(at + ol::string::CHARS, s.chars() as u64);
-                let size_byte = if s.multibyte {
-                    s.bytes.len() as u64
-                } else {
-                    u64::MAX
-                };
-                self.put(at + ol::string::BYTES, size_byte);
-                self.dump_ptr(at + ol::string::DATA, self.plan.data[id as usize]);
+            Obj::Str { bytes, multibyte } => {
+                if self.pass == Pass::Bytes {
+                    let kind = if multibyte {
+                        &mut self.tally.multibyte
+                    } else {
+                        &mut self.tally.unibyte
+                    };
+                    kind.add(bytes.len() as u64);
+                    let (chars, size_byte) = if multibyte {
+                        (multibyte_chars(bytes), bytes.len() as u64)
+                    } else {
+                        (bytes.len(), u64::MAX)
+                    };
+                    self.put(at + ol::string::CHARS, chars as u64);
+                    self.put(at + ol::string::BYTES, size_byte);
+                }
+                self.dump_ptr(at + ol::string::DATA, data);
             }
             Obj::Symbol {
                 name,
                 cells,
                 interned,
             } => {
-                let flags = if *interned { ol::symbol::INTERNED } else { 0 };
-                self.write_symbol(at, *name, cells, flags);
+                let flags = if interned { ol::symbol::INTERNED } else { 0 };
+                self.write_symbol(at, name, &cells, flags);
             }
             Obj::Vector(slots) => {
                 self.put(at, slots.len() as u64);
@@ -548,7 +795,7 @@ impl<'h> Writer<'h> {
                 self.put(at, header);
                 self.put(
                     at + 8,
-                    u64::from(*depth as u32) | (u64::from(*min_char as u32) << 32),
+                    u64::from(depth as u32) | (u64::from(min_char as u32) << 32),
                 );
                 self.write_slots(at + 16, slots);
             }
@@ -561,7 +808,6 @@ impl<'h> Writer<'h> {
                 } else {
                     limbs
                 };
-                let data = self.plan.data[id as usize];
                 self.reloc(at, RelocKind::Bignum);
                 match self.bases {
                     // Pre-relocated: the loaded form, a GMP mpz.
@@ -593,22 +839,22 @@ impl<'h> Writer<'h> {
                 );
                 self.put(at, header);
                 // Frozen: no buckets; `index` holds the bucket count to rebuild.
-                self.lisp(at + h::WEAK, *weakness);
+                self.lisp(at + h::WEAK, weakness);
                 self.lisp(at + h::HASH, Word::NIL);
                 self.lisp(at + h::NEXT, Word::NIL);
-                self.lisp(at + h::INDEX, Word::Fixnum((*count as i64).max(1)));
-                self.put(at + h::COUNT, *count);
+                self.lisp(at + h::INDEX, Word::Fixnum((count as i64).max(1)));
+                self.put(at + h::COUNT, count);
                 self.put(at + h::NEXT_FREE, u64::MAX);
                 self.put(
                     at + h::PURECOPY,
-                    u64::from(*purecopy) | (0.8125f32.to_bits() as u64) << 32,
+                    u64::from(purecopy) | (0.8125f32.to_bits() as u64) << 32,
                 );
                 self.put(at + h::REHASH_SIZE, u64::from(1.5f32.to_bits()));
-                self.lisp(at + h::KEY_AND_VALUE, Word::Obj(*key_and_value));
-                self.lisp(at + h::TEST_NAME, *test);
+                self.lisp(at + h::KEY_AND_VALUE, Word::Obj(key_and_value));
+                self.lisp(at + h::TEST_NAME, test);
                 self.lisp(at + h::USER_HASH, Word::NIL);
                 self.lisp(at + h::USER_CMP, Word::NIL);
-                let test_name = heap.value(*test);
+                let test_name = heap.value(test);
                 let function = match test_name.as_symbol() {
                     Some("equal") => "equal",
                     _ => "eq",
@@ -620,12 +866,14 @@ impl<'h> Writer<'h> {
             }
             Obj::Float(_) | Obj::BoolVector { .. } => unreachable!("cold objects"),
         }
-        Ok(())
+        self.end()
     }
 
-    fn write_discardable(&mut self) {
+    /// Writes (or relocates) the images of the built-in symbols and subrs.
+    fn write_discardable(&mut self) -> Result<(), WriteError> {
         let heap = self.heap;
         let start = self.plan.discardable_start;
+        self.begin(start, self.plan.discardable_end - start)?;
         for (i, cells) in heap.builtins.iter().enumerate() {
             let at = start + image::SYMBOL_SIZE * i as u64;
             let nowrite = if i < 2 { ol::symbol::NOWRITE } else { 0 };
@@ -658,51 +906,49 @@ impl<'h> Writer<'h> {
             self.put(at + ol::subr::INTSPEC, 0);
             self.put(at + ol::subr::DOC, fixnum(0));
         }
+        self.end()
     }
 
-    fn write_cold(&mut self, item: Cold) {
-        let heap = self.heap;
-        match item {
-            Cold::StringData(id) => {
-                if let Obj::Str(s) = &heap.objs[id as usize] {
-                    let at = self.plan.data[id as usize];
-                    let size = (s.bytes.len() as u64 + 1).next_multiple_of(8);
-                    self.placed(at, NodeKind::Raw, size, None);
-                    self.put_bytes(at, &s.bytes);
+    /// Writes the cold item of object `id` at `at`, `size` bytes padded.
+    fn write_cold(
+        &mut self,
+        id: ObjId,
+        obj: Obj<'_>,
+        at: u64,
+        size: u64,
+    ) -> Result<(), WriteError> {
+        self.begin(at, size)?;
+        match obj {
+            Obj::Str { bytes, .. } => {
+                self.placed(at, NodeKind::Raw, size, None);
+                self.put_bytes(at, bytes);
+            }
+            Obj::Bignum(n) => {
+                let limbs = limbs(n);
+                self.placed(at, NodeKind::Raw, 8 * limbs.len() as u64, None);
+                for (i, limb) in limbs.into_iter().enumerate() {
+                    self.put(at + 8 * i as u64, limb);
                 }
             }
-            Cold::BignumLimbs(id) => {
-                if let Obj::Bignum(n) = &heap.objs[id as usize] {
-                    let at = self.plan.data[id as usize];
-                    let limbs = limbs(n);
-                    self.placed(at, NodeKind::Raw, 8 * limbs.len() as u64, None);
-                    for (i, limb) in limbs.into_iter().enumerate() {
-                        self.put(at + 8 * i as u64, limb);
-                    }
-                }
+            Obj::Float(x) => {
+                self.start(at, LispType::Float, 8, None);
+                self.put(at, x.to_bits());
             }
-            Cold::Object(id) => {
-                let at = self.plan.offset[id as usize];
-                match &heap.objs[id as usize] {
-                    Obj::Float(x) => {
-                        self.start(at, LispType::Float, 8, None);
-                        self.put(at, x.to_bits());
-                    }
-                    Obj::BoolVector { len, bytes } => {
-                        self.start(
-                            at,
-                            LispType::Vectorlike,
-                            bool_vector_size(*len),
-                            Some(self.pvecs.bool_vector),
-                        );
-                        self.put(at, pseudo_header(self.pvecs.bool_vector, 0, 0));
-                        self.put(at + 8, *len);
-                        self.put_bytes(at + 16, bytes);
-                    }
-                    _ => unreachable!("cold objects are floats and bool-vectors"),
-                }
+            Obj::BoolVector { len, bytes } => {
+                debug_assert_eq!(at, self.plan.offset(self.heap, id));
+                self.start(
+                    at,
+                    LispType::Vectorlike,
+                    bool_vector_size(len),
+                    Some(self.pvecs.bool_vector),
+                );
+                self.put(at, pseudo_header(self.pvecs.bool_vector, 0, 0));
+                self.put(at + 8, len);
+                self.put_bytes(at + 16, bytes);
             }
+            _ => unreachable!("cold items of strings, bignums, floats, bool-vectors"),
         }
+        self.end()
     }
 
     /// The emacs relocations: the runtime's variables and the copies of the
@@ -720,7 +966,7 @@ impl<'h> Writer<'h> {
         let lisp_root = |word: Word| match word {
             Word::Obj(id) => {
                 let tag = self.tag_of(id);
-                entry(4, tag.tag().into(), 0, plan.offset[id as usize])
+                entry(4, tag.tag().into(), 0, plan.offset(self.heap, id))
             }
             Word::Builtin(i) => entry(1, 8, 0, image::SYMBOL_SIZE * u64::from(i)),
             Word::Fixnum(n) => entry(1, 8, 0, fixnum(n)),
@@ -760,109 +1006,99 @@ impl<'h> Writer<'h> {
         relocs
     }
 
-    fn finish(mut self) -> Result<(Vec<u8>, DumpStats, Tally), WriteError> {
+    /// Writes the tables (the dump relocations by a second walk over the
+    /// hot objects, the object starts by a walk over the order) and, last,
+    /// the header.
+    fn finish(mut self) -> Result<(DumpStats, Tally), WriteError> {
         let plan = self.plan;
-        let roots = self.heap.roots().expect("sealed by write_dump");
+        let heap = self.heap;
+        let roots = heap.roots().expect("sealed by write_dump");
         let emacs = self.emacs_relocs(roots);
-        self.relocs.sort_by_key(|r| r.0);
-        self.starts.sort_by_key(|s| s.0);
         let layout = self.layout;
-        let pack = |offset: u64, type_bits: u8| -> Result<u32, WriteError> {
-            if offset >= RELOC_LIMIT {
-                return Err(WriteError::RelocOutOfRange(offset));
-            }
-            Ok((offset >> 2) as u32 | (u32::from(type_bits) << 27))
-        };
-        let mut reloc_words = Vec::with_capacity(self.relocs.len());
-        for (offset, kind) in &self.relocs {
-            let t = kind.to_type(layout).expect("no native-comp relocations");
-            reloc_words.push(pack(*offset, t)?);
-        }
-        let mut start_words = Vec::with_capacity(self.starts.len());
-        for (offset, tag) in &self.starts {
-            start_words.push(pack(*offset, tag.tag())?);
-        }
-        let mut cursor = plan.cold_end.next_multiple_of(TABLE_ALIGNMENT);
+        let relocs_at = plan.cold_end.next_multiple_of(TABLE_ALIGNMENT);
+        self.pad_to(relocs_at)?;
+        self.pass = Pass::Relocs;
+        self.walk_hot()?;
+        self.write_discardable()?;
+        let mut cursor = relocs_at;
         let mut locators = Vec::new();
-        let phases = layout.phase_count();
-        for phase in 0..phases {
+        for phase in 0..layout.phase_count() {
             // Everything is EARLY; LATE and VERY_LATE (native code) are empty.
-            let count = if phase == 0 { reloc_words.len() } else { 0 };
-            locators.push((cursor, count as u64));
-            cursor = (cursor + 4 * count as u64).next_multiple_of(TABLE_ALIGNMENT);
+            let count = if phase == 0 { self.reloc_count } else { 0 };
+            locators.push((cursor, count));
+            cursor = (cursor + 4 * count).next_multiple_of(TABLE_ALIGNMENT);
         }
-        let object_starts = (cursor, start_words.len() as u64);
-        cursor = (cursor + 4 * start_words.len() as u64).next_multiple_of(TABLE_ALIGNMENT);
+        self.pad_to(cursor)?;
+        let starts_at = cursor;
+        let mut starts = 0u64;
+        let mut entries = Vec::with_capacity(1 << 14);
+        for hot in [true, false] {
+            for id in plan.order.iter(heap) {
+                if is_hot(heap, id) == hot {
+                    let entry = pack(plan.offset(heap, id), heap.lisp_type(id).tag())?;
+                    entries.extend(entry.to_le_bytes());
+                    starts += 1;
+                    if entries.len() == entries.capacity() {
+                        self.write_all(&entries)?;
+                        entries.clear();
+                    }
+                }
+            }
+            if let (true, Some(list)) = (hot, plan.hash_list) {
+                entries.extend(pack(list, LispType::Vectorlike.tag())?.to_le_bytes());
+                starts += 1;
+            }
+        }
+        self.write_all(&entries)?;
+        let object_starts = (starts_at, starts);
+        cursor = (cursor + 4 * starts).next_multiple_of(TABLE_ALIGNMENT);
         let emacs_relocs = (cursor, emacs.len() as u64);
         let total = cursor + 16 * emacs.len() as u64;
         if total > i32::MAX as u64 {
             return Err(WriteError::TooLarge(total));
         }
-        self.buf.resize(total as usize, 0);
-        let mut at = locators[0].0;
-        for w in &reloc_words {
-            self.put_bytes(at, &w.to_le_bytes());
-            at += 4;
-        }
-        let mut at = object_starts.0;
-        for w in &start_words {
-            self.put_bytes(at, &w.to_le_bytes());
-            at += 4;
-        }
-        for (i, e) in emacs.iter().enumerate() {
-            self.put_bytes(emacs_relocs.0 + 16 * i as u64, e);
+        self.pad_to(cursor)?;
+        for e in &emacs {
+            self.write_all(e)?;
         }
         // The header.
-        self.put_bytes(0, &MAGIC);
-        self.put_bytes(16, &self.options.fingerprint);
-        let mut field = 48;
-        let mut put32 = |w: &mut Writer, v: u64| {
-            w.put_bytes(field, &(v as u32).to_le_bytes());
-            field += 4;
-        };
-        for (offset, count) in locators
+        let mut header = vec![0u8; layout.header_size() as usize];
+        header[..MAGIC.len()].copy_from_slice(&MAGIC);
+        header[16..48].copy_from_slice(&self.options.fingerprint);
+        let fields = locators
             .iter()
             .copied()
             .chain([object_starts, emacs_relocs])
-        {
-            put32(&mut self, offset);
-            put32(&mut self, count);
+            .flat_map(|(offset, count)| [offset, count])
+            .chain([plan.discardable_start, plan.cold_start])
+            .chain(plan.hash_list);
+        for (i, v) in fields.enumerate() {
+            header[48 + 4 * i..52 + 4 * i].copy_from_slice(&(v as u32).to_le_bytes());
         }
-        put32(&mut self, plan.discardable_start);
-        put32(&mut self, plan.cold_start);
-        if let Some(list) = plan.hash_list {
-            put32(&mut self, list);
-        }
+        self.flush_stage(true)?;
+        self.out.seek(SeekFrom::Start(0))?;
+        self.out.write_all(&header)?;
+        self.out.seek(SeekFrom::Start(total))?;
+        self.out.flush()?;
         let stats = DumpStats {
             hot: plan.discardable_start - layout.header_size(),
             discardable: plan.discardable_end - plan.discardable_start,
             cold: total - plan.cold_start,
-            objects: start_words.len() as u64,
-            dump_relocs: reloc_words.len() as u64,
+            objects: starts,
+            dump_relocs: self.reloc_count,
             emacs_relocs: emacs.len() as u64,
         };
+        for (key, placed) in self.placed.drain(..) {
+            let total = self.tally.placed.entry(key).or_default();
+            total.count += placed.count;
+            total.bytes += placed.bytes;
+        }
         let header = layout.header_size();
         self.tally.padding = BTreeMap::from([
             ("hot", header.next_multiple_of(8) - header),
             ("discardable", plan.cold_start - plan.discardable_end),
             ("cold", 0),
         ]);
-        Ok((self.buf, stats, self.tally))
+        Ok((stats, self.tally))
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory
-/// and a rename, so a failure never leaves a partial dump.
-pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temp = dir.join(format!(".{name}.{}.partial", std::process::id()));
-    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
 }

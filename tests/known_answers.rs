@@ -576,12 +576,12 @@ fn bucket_heads(heap: &Heap) -> Vec<Option<String>> {
     let Word::Obj(id) = heap.roots().unwrap().obarray else {
         panic!("the obarray is an object")
     };
-    let Obj::Vector(buckets) = &heap.objs[id as usize] else {
+    let Obj::Vector(buckets) = heap.obj(id) else {
         panic!("the obarray is a vector")
     };
     buckets
         .iter()
-        .map(|&w| match w {
+        .map(|w| match w {
             Word::Fixnum(_) => None,
             w => heap.value(w).as_symbol().map(str::to_string),
         })

@@ -3,7 +3,7 @@
 use crate::output::{print_json, table, Failure, SCHEMA_VERSION};
 use pdmp::heap::Heap;
 use pdmp::pvec::PvecNumbering;
-use pdmp::writer::{write_dump, DumpOptions, DumpStats};
+use pdmp::writer::{write_dump_file, DumpOptions, DumpStats};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -81,9 +81,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let forms = heap.load_files(&args.sources).map_err(Failure::new)?;
     let mut options = DumpOptions::new(version);
     options.preferred_base = args.preferred_base;
-    let (bytes, stats) =
-        write_dump(&mut heap, &options).map_err(|e| Failure::in_file(&args.output, e))?;
-    pdmp::writer::write_atomically(&args.output, &bytes)
+    let (stats, size) = write_dump_file(&mut heap, &options, &args.output)
         .map_err(|e| Failure::in_file(&args.output, e))?;
     let report = Report {
         schema_version: SCHEMA_VERSION,
@@ -91,7 +89,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         layout: version.name(),
         sources: args.sources.len(),
         forms,
-        size: bytes.len() as u64,
+        size,
         stats,
     };
     if args.json {
