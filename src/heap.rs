@@ -30,6 +30,10 @@ pub const OTHER: ObjId = 1 << 31;
 /// field holds an object in 32 bits with a 3-bit tag).
 const MAX_OBJECTS: u32 = 1 << 29;
 
+/// Why a heap that reached [`MAX_OBJECTS`] cannot be loaded further.
+pub const FULL: &str =
+    "the heap is full: 2^29 objects of one kind (far beyond the format's 2 GiB dump)";
+
 /// Conses per chunk of the cons arena (each 2 × 4 bytes).
 const CONS_CHUNK: usize = 1 << 12;
 
@@ -245,6 +249,10 @@ pub struct Heap {
     /// Name strings of the built-in symbols, once sealed.
     pub builtin_names: Vec<ObjId>,
     sealed: Option<Roots>,
+    /// Set when one kind of object reached [`MAX_OBJECTS`]: the heap stops
+    /// growing (what would be added reads as nil), and loading and writing
+    /// report it as an error.
+    full: bool,
     /// While a file loads: the symbols its kept forms created.
     deferred: Option<Deferred>,
 }
@@ -334,6 +342,7 @@ impl Heap {
             root: Vec::new(),
             builtin_names: Vec::new(),
             sealed: None,
+            full: false,
             deferred: None,
         }
     }
@@ -366,12 +375,12 @@ impl Heap {
 
     fn push(&mut self, kind: Kind, words: &[u64]) -> Word {
         let index = self.kinds.len() as u32;
-        assert!(
-            index < MAX_OBJECTS,
-            "fewer than 2^29 objects besides conses"
-        );
+        let start = u32::try_from(self.words.len());
+        let (true, Ok(start)) = (index < MAX_OBJECTS, start) else {
+            self.full = true;
+            return Word::NIL;
+        };
         let id = OTHER | index;
-        let start = u32::try_from(self.words.len()).expect("an arena under 32 GiB");
         reserve(&mut self.kinds, 1);
         self.kinds.push(kind);
         reserve(&mut self.starts, 1);
@@ -649,7 +658,10 @@ impl Heap {
 
     fn cons(&mut self, car: Word, cdr: Word) -> Word {
         let id = self.cons_count;
-        assert!(id < MAX_OBJECTS, "fewer than 2^29 conses");
+        if id >= MAX_OBJECTS {
+            self.full = true;
+            return Word::NIL;
+        }
         let fields = [self.pack_field(car), self.pack_field(cdr)];
         if (id as usize).is_multiple_of(CONS_CHUNK) {
             self.conses.push(Vec::with_capacity(2 * CONS_CHUNK));
@@ -674,7 +686,10 @@ impl Heap {
             Word::Fixnum(n) if (-(1 << 28)..1 << 28).contains(&n) => (n as u32, field::FIXNUM),
             Word::Fixnum(n) => {
                 let index = self.fixnums.len() as u32;
-                assert!(index < MAX_OBJECTS, "fewer than 2^29 wide fixnums");
+                if index >= MAX_OBJECTS {
+                    self.full = true;
+                    return field::FIXNUM;
+                }
                 self.fixnums.push(n);
                 (index, field::BIG_FIXNUM)
             }
@@ -975,6 +990,9 @@ impl Heap {
                     Ok(Some(form)) => {
                         forms_total += 1;
                         self.load_form(&form, &mut kept);
+                        if self.full {
+                            return Err(format!("{}: {FULL}", path.display()));
+                        }
                     }
                     Ok(None) => break,
                     Err(e) => {
@@ -986,6 +1004,11 @@ impl Heap {
             self.finish_file(&path.display().to_string(), kept);
         }
         Ok(forms_total)
+    }
+
+    /// Whether the heap stopped growing at [`MAX_OBJECTS`] of one kind.
+    pub fn is_full(&self) -> bool {
+        self.full
     }
 
     /// Makes the root list, the obarray and the built-in symbols' names

@@ -61,6 +61,8 @@ pub enum WriteError {
     TooManySlots { what: &'static str, slots: usize },
     #[error("preferred base {0:#x} is not a multiple of 64 KiB above the runtime image area")]
     BadPreferredBase(u64),
+    #[error("{}", crate::heap::FULL)]
+    HeapFull,
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -164,6 +166,9 @@ pub fn write_dump_to<W: Write + Seek>(
     out: W,
 ) -> Result<(DumpStats, Tally), WriteError> {
     let roots = heap.seal();
+    if heap.is_full() {
+        return Err(WriteError::HeapFull);
+    }
     if let Some(base) = options.preferred_base {
         if base % 65536 != 0 || base < image::image_area() {
             return Err(WriteError::BadPreferredBase(base));

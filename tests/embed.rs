@@ -97,11 +97,11 @@ fn emacs_prefix() -> Option<EmacsPrefix> {
 
 /// Runs an Emacs executable in batch mode and returns what `lisp` printed.
 fn emacs_batch(exe: &Path, extra: &[&str], lisp: &str) -> String {
-    let out = std::process::Command::new(exe)
-        .args(extra)
-        .args(["--batch", "-Q", "--eval", lisp])
-        .output()
-        .expect("run emacs");
+    let out = run_new_executable(
+        std::process::Command::new(exe)
+            .args(extra)
+            .args(["--batch", "-Q", "--eval", lisp]),
+    );
     assert!(
         out.status.success(),
         "{} failed: {}",
@@ -338,10 +338,7 @@ fn a_dump_from_another_executable_is_refused_unless_forced() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(json(&out)["fingerprint_in_executable"], false);
     binutils(&["strip"], &out_path);
-    let status = std::process::Command::new(&out_path)
-        .arg("--version")
-        .output()
-        .unwrap();
+    let status = run_new_executable(std::process::Command::new(&out_path).arg("--version"));
     assert!(status.status.success(), "stripped ls with a dump runs");
     let (out, report) = check(&out_path);
     assert_eq!(out.status.code(), Some(1), "{report}");
@@ -422,7 +419,24 @@ fn run_runtime(exe: &Path, args: &[&str]) -> Output {
     for (name, _) in common::sample_bindings() {
         cmd.args(["--print", &name]);
     }
-    cmd.output().expect("run the runtime")
+    run_new_executable(&mut cmd)
+}
+
+/// Runs an executable this test process just wrote. Another test's thread
+/// may fork while the file is still open for writing here; the child holds
+/// that descriptor until it execs, and meanwhile running the file fails with
+/// "Text file busy" (ETXTBSY). That is a race of the test process, not of
+/// pdmp: try again.
+fn run_new_executable(cmd: &mut std::process::Command) -> Output {
+    for _ in 0..50 {
+        match cmd.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            result => return result.expect("run the executable"),
+        }
+    }
+    panic!("{cmd:?}: still Text file busy after 1 s");
 }
 
 /// Asserts the runtime printed the sample's values, and returns the JSON
