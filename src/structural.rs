@@ -27,7 +27,7 @@ use crate::graph::{Graph, Node, NodeKind};
 use crate::lisp::LispType;
 use crate::symbol::{lisp_string, StringData, SymbolNames, SymbolSlot};
 use crate::tables::RelocKind;
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 /// Structural hashes of every node of a graph.
 pub struct Hashes {
@@ -336,7 +336,7 @@ impl Hashes {
         let mut calls: Vec<(u32, u32)> = Vec::new();
         let mut counter = 0u32;
         let mut members: Vec<u32> = Vec::new();
-        let mut partial: Vec<(u64, u32)> = Vec::new();
+        let mut partial: Vec<u64> = Vec::new();
         for root in 0..n as u32 {
             if index[root as usize] != UNSET || graph.node(root).kind.is_symbol() {
                 continue;
@@ -394,15 +394,21 @@ impl Hashes {
                 }
                 partial.clear();
                 for &m in &members {
-                    let h = hasher.hash(m, &|t| reference(&node, t));
-                    partial.push((h, m));
+                    partial.push(hasher.hash(m, &|t| reference(&node, t)));
                 }
-                let mut sorted: Vec<u64> = partial.iter().map(|&(h, _)| h).collect();
-                sorted.sort_unstable();
-                let bytes: Vec<u8> = sorted.iter().flat_map(|h| h.to_le_bytes()).collect();
-                let component_hash = xxh3_64(&bytes);
-                for &(h, m) in &partial {
-                    node[m as usize] = mix(h, component_hash);
+                // The stand-ins are no longer read: each member's hash goes
+                // in its place, and `partial` is sorted into the multiset.
+                for (&m, &h) in members.iter().zip(&partial) {
+                    node[m as usize] = h;
+                }
+                partial.sort_unstable();
+                let mut multiset = Xxh3::new();
+                for h in &partial {
+                    multiset.update(&h.to_le_bytes());
+                }
+                let component_hash = multiset.digest();
+                for &m in &members {
+                    node[m as usize] = mix(node[m as usize], component_hash);
                 }
             }
         }
