@@ -212,31 +212,49 @@ pub fn is_container(bytes: &[u8]) -> bool {
 
 /// Compresses `data` (any bytes; dumps compress best). `progress` is called
 /// with the raw size of each stream as it is done, from worker threads.
+///
+/// The relocation transform is kept only when the container made with it
+/// provably decodes to the input: it is decompressed and compared, after
+/// the raw streams are freed, so that the streams, the compressed frames
+/// and the decoded copy are never all held at once.
 pub fn compress(
     data: &[u8],
     options: Options,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Packed, Error> {
-    // The transform is kept only when it provably inverts on this input.
-    let (transform, streams) = match transform::split(data) {
-        Some(streams) if transform::join(&streams).is_ok_and(|back| back == data) => {
-            (Transform::Relocation, streams)
-        }
-        _ => (Transform::None, vec![data.to_vec()]),
-    };
     let level = if options.fast {
         LEVEL_FAST
     } else {
         LEVEL_SMALL
     };
+    if let Some(streams) = transform::split(data) {
+        let packed = pack(data, Transform::Relocation, streams, level, progress)?;
+        if decompress(&packed.bytes).is_ok_and(|back| back == data) {
+            return Ok(packed);
+        }
+    }
+    pack(data, Transform::None, vec![data], level, progress)
+}
+
+/// The container of `data` made of `streams` (which `transform` made of it),
+/// each compressed at `level`; the streams are freed before the container
+/// is assembled.
+fn pack<S: AsRef<[u8]> + Send + Sync>(
+    data: &[u8],
+    transform: Transform,
+    streams: Vec<S>,
+    level: i32,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Packed, Error> {
+    let raw_lens: Vec<u64> = streams.iter().map(|s| s.as_ref().len() as u64).collect();
     let packed = in_parallel(streams.iter().collect(), |stream| {
+        let stream = stream.as_ref();
         let packed = zstd_compress(stream, level);
         progress(stream.len() as u64);
         packed
     })
     .into_iter()
     .collect::<Result<Vec<_>, _>>()?;
-    let raw_lens: Vec<u64> = streams.iter().map(|s| s.len() as u64).collect();
     // The raw streams are as large as the input: gone before the container is built.
     drop(streams);
 
@@ -257,8 +275,8 @@ pub fn compress(
         bytes.extend_from_slice(&raw.to_le_bytes());
         bytes.extend_from_slice(&(packed.len() as u64).to_le_bytes());
     }
-    for packed in &packed {
-        bytes.extend_from_slice(packed);
+    for packed in packed {
+        bytes.extend_from_slice(&packed);
     }
     Ok(Packed {
         bytes,
@@ -280,28 +298,19 @@ pub fn decompress(container: &[u8]) -> Result<Vec<u8>, Error> {
         problem,
     };
     // Recorded lengths are believed for allocations only within a ratio of
-    // the packed sizes; beyond it every stream is decoded into what it
-    // really holds, then joined.
-    let believed = header
-        .streams
-        .iter()
-        .all(|&(raw, packed)| raw <= MAX_RESERVED_RATIO * packed);
+    // the packed sizes; beyond it, every stream is first decoded without
+    // being kept, to check that it holds what its length says.
+    for (index, &(_, raw, packed)) in frames.iter().enumerate() {
+        if raw > MAX_RESERVED_RATIO * packed.len() as u64 {
+            check_decoded_len(packed, raw).map_err(|problem| stream_error(index, problem))?;
+        }
+    }
     let data = match header.transform {
         Transform::None => {
             let (_, raw, packed) = frames[0];
             zstd_decompress(packed, raw).map_err(|problem| stream_error(0, problem))?
         }
-        Transform::Relocation if believed => decompress_in_place(&header, &frames, stream_error)?,
-        Transform::Relocation => {
-            let streams = in_parallel(frames.iter().collect(), |&(_, raw, packed)| {
-                zstd_decompress(packed, raw)
-            })
-            .into_iter()
-            .enumerate()
-            .map(|(index, result)| result.map_err(|problem| stream_error(index, problem)))
-            .collect::<Result<Vec<_>, _>>()?;
-            transform::join(&streams)?
-        }
+        Transform::Relocation => decompress_in_place(&header, &frames, stream_error)?,
     };
     header.check_length(data.len() as u64)?;
     let found = header.checksum_kind.of(&data);
@@ -693,35 +702,33 @@ fn zstd_compress(data: &[u8], level: i32) -> Result<Vec<u8>, Error> {
     encoder.finish().map_err(codec)
 }
 
-/// Decodes one zstd frame that must yield exactly `raw` bytes. The recorded
-/// length is trusted for an allocation only up to [`MAX_RESERVED_RATIO`]
-/// times the packed size (then the frame is decoded in one call, straight
-/// into place); beyond that the output grows with what is really decoded.
+/// Decodes one zstd frame that must yield exactly `raw` bytes (a length
+/// believed: within [`MAX_RESERVED_RATIO`] of the packed size, or checked
+/// by [`check_decoded_len`]), in one call straight into place.
 fn zstd_decompress(packed: &[u8], raw: u64) -> Result<Vec<u8>, String> {
+    let mut out = crate::hugepages::zeroed(raw as usize);
+    zstd_decompress_into(packed, &mut out)?;
+    Ok(out)
+}
+
+/// Decodes one zstd frame without keeping what it yields, and checks that
+/// it yields exactly `raw` bytes (reading at most one more).
+fn check_decoded_len(packed: &[u8], raw: u64) -> Result<(), String> {
     let zstd = |e: std::io::Error| format!("zstd: {e}");
-    let out = if raw <= MAX_RESERVED_RATIO * packed.len() as u64 {
-        let mut out = crate::hugepages::zeroed(raw as usize);
-        zstd_decompress_into(packed, &mut out)?;
-        return Ok(out);
-    } else {
-        let mut decoder = zstd::stream::read::Decoder::with_buffer(packed).map_err(zstd)?;
-        decoder.window_log_max(window_log_max(raw)).map_err(zstd)?;
-        let mut out = Vec::new();
-        decoder
-            .single_frame()
-            .take(raw + 1)
-            .read_to_end(&mut out)
-            .map_err(zstd)?;
-        out
-    };
-    if out.len() as u64 != raw {
+    let mut decoder = zstd::stream::read::Decoder::with_buffer(packed).map_err(zstd)?;
+    decoder.window_log_max(window_log_max(raw)).map_err(zstd)?;
+    let decoded = std::io::copy(
+        &mut decoder.single_frame().take(raw + 1),
+        &mut std::io::sink(),
+    )
+    .map_err(zstd)?;
+    if decoded != raw {
         return Err(format!(
-            "decodes to {}{} bytes, the directory says {raw}",
-            out.len(),
-            if out.len() as u64 > raw { "+" } else { "" }
+            "decodes to {decoded}{} bytes, the directory says {raw}",
+            if decoded > raw { "+" } else { "" }
         ));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Decodes one zstd frame into `out`, which it must fill exactly (its
