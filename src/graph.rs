@@ -228,6 +228,23 @@ fn containing(index: &StartIndex, nodes: &[Node], offset: u64) -> Option<u32> {
     (offset < nodes[i as usize].end()).then_some(i)
 }
 
+/// [`containing`] for offsets that mostly ascend (the sites of a sorted
+/// relocation table): the last node at or before the previous offset
+/// (`hint`) and the one after it are tried before the index.
+fn containing_near(index: &StartIndex, nodes: &[Node], offset: u64, hint: &mut u32) -> Option<u32> {
+    let starts_by = |i: usize| nodes.get(i).map(|n| u64::from(n.offset) <= offset);
+    let h = *hint as usize;
+    let i = if starts_by(h) == Some(true) && starts_by(h + 1) != Some(true) {
+        h as u32
+    } else if starts_by(h + 1) == Some(true) && starts_by(h + 2) != Some(true) {
+        h as u32 + 1
+    } else {
+        index.last_at_or_before(nodes, offset)?
+    };
+    *hint = i;
+    (offset < nodes[i as usize].end()).then_some(i)
+}
+
 /// Bytes per block of [`StartIndex`] (a power of two).
 const BLOCK_SHIFT: u32 = 8;
 
@@ -574,11 +591,12 @@ impl<'d, 'a> Builder<'d, 'a> {
         let mut edge_start = vec![0u32; nodes.len() + 1];
         let mut edges = 0usize;
         for (_, table) in dump.dump_relocs() {
+            let mut hint = 0;
             for reloc in table.iter() {
                 let Some(target) = edge_target(dump, reloc.kind, reloc.offset) else {
                     continue;
                 };
-                let Some(source) = containing(&index, &nodes, reloc.offset) else {
+                let Some(source) = containing_near(&index, &nodes, reloc.offset, &mut hint) else {
                     notes.unowned_sites += 1;
                     continue;
                 };
@@ -600,12 +618,13 @@ impl<'d, 'a> Builder<'d, 'a> {
         // `edge_start[i + 1]` is the next free slot of node `i` while
         // placing; it ends as the end of node i's edges.
         for (_, table) in dump.dump_relocs() {
+            let mut hint = 0;
             for reloc in table.iter() {
                 let Some(target) = edge_target(dump, reloc.kind, reloc.offset) else {
                     continue;
                 };
                 let (Some(source), Some(target)) = (
-                    containing(&index, &nodes, reloc.offset),
+                    containing_near(&index, &nodes, reloc.offset, &mut hint),
                     containing(&index, &nodes, target),
                 ) else {
                     continue;
