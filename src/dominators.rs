@@ -12,8 +12,12 @@
 //! Memory is what bounds `pdmp stats` on a dump of tiny objects, so the work
 //! arrays are few and short-lived: the search keeps its place in each node's
 //! edges in an array that then holds the semidominators (no stack of
-//! frames), the preorder numbers of nodes are dropped once the predecessor
-//! lists are built, and at most six `u32` per node and one per edge are live
+//! frames), path compression reverses the links it climbs instead of
+//! stacking them, the predecessor lists leave out DFS tree edges (the
+//! parent is where a semidominator search starts), and neither the
+//! preorder numbers of nodes nor their inverse is kept while the
+//! semidominators are computed (the search is run again afterwards). At
+//! most five `u32` per node and one per edge outside the DFS tree are live
 //! at once.
 
 /// `idom` of a node no root reaches.
@@ -31,35 +35,31 @@ pub struct Dominators {
     retained: Vec<u64>,
 }
 
-impl Dominators {
-    /// Computes the tree of the graph whose node `i` has successors
-    /// `targets[start[i]..start[i+1]]`, from `roots`, with node `i` of
-    /// `size(i)` bytes.
-    pub fn compute(
-        start: &[u32],
-        targets: &[u32],
-        roots: &[u32],
-        size: impl Fn(u32) -> u64,
-    ) -> Dominators {
-        let n = start.len() - 1;
-        let virtual_root = n as u32;
-        let successors = |v: u32| -> &[u32] {
-            if v == virtual_root {
-                roots
-            } else {
-                &targets[start[v as usize] as usize..start[v as usize + 1] as usize]
-            }
-        };
+/// Marks a node the search has not reached.
+const UNSEEN: u32 = u32::MAX;
 
-        // Iterative DFS: preorder numbers (the virtual root is 0), the node
-        // of each number, its DFS tree parent (by number), and per number
-        // the next of its edges to follow.
-        const UNSEEN: u32 = u32::MAX;
+/// An iterative depth-first search from a virtual root (preorder number 0)
+/// whose successors are the roots.
+struct Search {
+    /// Preorder number per node, or [`UNSEEN`].
+    pre: Vec<u32>,
+    /// The node of each preorder number (the virtual root's is `n`).
+    vertex: Vec<u32>,
+    /// The DFS tree parent of each preorder number (0 for the roots).
+    parent: Vec<u32>,
+    /// Per preorder number, the next of its edges to follow (free for
+    /// reuse once the search is done).
+    next_edge: Vec<u32>,
+}
+
+impl Search {
+    fn run(start: &[u32], targets: &[u32], roots: &[u32]) -> Search {
+        let n = start.len() - 1;
         let mut pre = vec![UNSEEN; n];
         let mut vertex: Vec<u32> = Vec::with_capacity(n + 1);
         let mut parent: Vec<u32> = Vec::with_capacity(n + 1);
         let mut next_edge: Vec<u32> = Vec::with_capacity(n + 1);
-        vertex.push(virtual_root);
+        vertex.push(n as u32);
         parent.push(0);
         next_edge.push(0);
         for &root in roots {
@@ -71,6 +71,7 @@ impl Dominators {
             vertex.push(root);
             parent.push(0);
             next_edge.push(start[root as usize]);
+            // Climbing back up the DFS tree takes the place of a stack.
             let mut p = top;
             loop {
                 let v = vertex[p as usize] as usize;
@@ -93,26 +94,75 @@ impl Dominators {
                 }
             }
         }
+        Search {
+            pre,
+            vertex,
+            parent,
+            next_edge,
+        }
+    }
+}
+
+impl Dominators {
+    /// Computes the tree of the graph whose node `i` has successors
+    /// `targets[start[i]..start[i+1]]`, from `roots`, with node `i` of
+    /// `size(i)` bytes.
+    pub fn compute(
+        start: &[u32],
+        targets: &[u32],
+        roots: &[u32],
+        size: impl Fn(u32) -> u64,
+    ) -> Dominators {
+        let n = start.len() - 1;
+        let virtual_root = n as u32;
+        let successors = |v: u32| -> &[u32] {
+            if v == virtual_root {
+                roots
+            } else {
+                &targets[start[v as usize] as usize..start[v as usize + 1] as usize]
+            }
+        };
+
+        let Search {
+            pre,
+            vertex,
+            parent,
+            next_edge,
+        } = Search::run(start, targets, roots);
         let reached = vertex.len();
+        drop(vertex);
         let pre_of = |w: u32| pre[w as usize];
 
-        // Predecessors of reachable nodes, by preorder number: counted,
-        // then placed with `pred_start[q + 1]` as the next free slot of `q`.
+        // Predecessors of reachable nodes, by preorder number, but for the
+        // DFS parent: semidominators start from it (the least candidate a
+        // parent edge gives). Counted, then placed with `pred_start[q + 1]`
+        // as the next free slot of `q`.
+        let reachable = std::iter::once((0, virtual_root)).chain(
+            (0..n as u32)
+                .filter(|&v| pre_of(v) != UNSEEN)
+                .map(|v| (pre_of(v), v)),
+        );
         let mut pred_start = vec![0u32; reached + 1];
-        for &v in &vertex {
+        for (p, v) in reachable.clone() {
             for &w in successors(v) {
-                pred_start[pre_of(w) as usize + 1] += 1;
+                let q = pre_of(w) as usize;
+                if parent[q] != p {
+                    pred_start[q + 1] += 1;
+                }
             }
         }
         for i in 0..reached {
             pred_start[i + 1] += pred_start[i];
         }
         let mut preds = vec![0u32; pred_start[reached] as usize];
-        for (p, &v) in vertex.iter().enumerate() {
+        for (p, v) in reachable {
             for &w in successors(v) {
-                let slot = &mut pred_start[pre_of(w) as usize];
-                preds[*slot as usize] = p as u32;
-                *slot += 1;
+                let q = pre_of(w) as usize;
+                if parent[q] != p {
+                    let slot = &mut pred_start[q];
+                    preds[*slot as usize] = p;
+                    *slot += 1;
+                }
             }
         }
         // Each `pred_start[q]` now holds the end of q's predecessors: shift back.
@@ -130,25 +180,36 @@ impl Dominators {
         }
         let mut label: Vec<u32> = (0..reached as u32).collect();
         let mut ancestor = parent.clone();
-        let mut path: Vec<u32> = Vec::new();
+        // The end of a reversed path (no preorder number is this large).
+        const NONE: u32 = u32::MAX;
         for i in (1..reached).rev() {
-            let mut best = semi[i];
+            let mut best = parent[i];
             for &u in &preds[pred_start[i] as usize..pred_start[i + 1] as usize] {
                 // eval(u): the node of least semidominator on u's forest path.
                 let candidate = if (u as usize) <= i {
                     u
                 } else {
-                    let mut x = u;
+                    // Up the path, each link turned to point back down
+                    // (no stack: a path can be as long as the graph)...
+                    let (mut x, mut below) = (u, NONE);
                     while ancestor[x as usize] as usize > i {
-                        path.push(x);
-                        x = ancestor[x as usize];
+                        let up = ancestor[x as usize];
+                        ancestor[x as usize] = below;
+                        below = x;
+                        x = up;
                     }
-                    while let Some(y) = path.pop() {
-                        let a = ancestor[y as usize] as usize;
-                        if semi[label[a] as usize] < semi[label[y as usize] as usize] {
-                            label[y as usize] = label[a];
+                    // ...then down it, each node taking the least label
+                    // above it and linking to the top's ancestor.
+                    let top = ancestor[x as usize];
+                    let mut a = x as usize;
+                    while below != NONE {
+                        let y = below as usize;
+                        below = ancestor[y];
+                        if semi[label[a] as usize] < semi[label[y] as usize] {
+                            label[y] = label[a];
                         }
-                        ancestor[y as usize] = ancestor[a];
+                        ancestor[y] = top;
+                        a = y;
                     }
                     label[u as usize]
                 };
@@ -156,7 +217,7 @@ impl Dominators {
             }
             semi[i] = best;
         }
-        drop((label, ancestor, path, preds, pred_start));
+        drop((label, ancestor, preds, pred_start));
 
         // Immediate dominators: the nearest ancestor of the DFS parent whose
         // preorder number is at most the semidominator (semi-NCA).
@@ -169,6 +230,10 @@ impl Dominators {
             idom_pre[i] = d;
         }
         drop(semi);
+
+        // The node of each preorder number, again: the same search, now
+        // that the semidominator arrays are gone.
+        let vertex = Search::run(start, targets, roots).vertex;
 
         // Per node, and retained sizes: a node's dominator precedes it in
         // preorder, so in decreasing preorder children come before parents.
@@ -183,10 +248,11 @@ impl Dominators {
                 retained[d as usize] += retained[v];
             }
         }
-        vertex.remove(0);
+        let mut order = vertex;
+        order.remove(0);
         Dominators {
             idom,
-            order: vertex,
+            order,
             retained,
         }
     }
