@@ -31,7 +31,8 @@ use crate::transform::Joiner;
 use crate::transform::{self, JoinError};
 use crate::Dump;
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Mutex;
@@ -197,11 +198,19 @@ pub struct Header {
     pub streams: Vec<(u64, u64)>,
 }
 
-/// A written container and how it was made.
+/// A container made in memory by [`compress`], and how it was made.
 #[derive(Debug)]
 pub struct Packed {
     pub bytes: Vec<u8>,
     pub transform: Transform,
+    pub level: i32,
+}
+
+/// A container written to a file by [`compress_into`]: its header (the
+/// transform, the checksum, the stream lengths) and the zstd level used.
+#[derive(Debug)]
+pub struct Written {
+    pub header: Header,
     pub level: i32,
 }
 
@@ -210,61 +219,100 @@ pub fn is_container(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
 }
 
-/// Compresses `data` (any bytes; dumps compress best). `progress` is called
-/// with the raw size of each stream as it is done, from worker threads.
+/// Compresses `data` (any bytes; dumps compress best) into memory; see
+/// [`compress_into`].
 pub fn compress(
     data: &[u8],
     options: Options,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Packed, Error> {
-    // The transform is kept only when it provably inverts on this input.
-    let (transform, streams) = match transform::split(data) {
-        Some(streams) if transform::join(&streams).is_ok_and(|back| back == data) => {
-            (Transform::Relocation, streams)
-        }
-        _ => (Transform::None, vec![data.to_vec()]),
-    };
+    let mut file = tempfile::tempfile()?;
+    let written = compress_into(data, options, progress, &mut file)?;
+    let mut bytes = Vec::with_capacity(written.header.container_len() as usize);
+    file.seek(SeekFrom::Start(0))?;
+    file.read_to_end(&mut bytes)?;
+    Ok(Packed {
+        bytes,
+        transform: written.header.transform,
+        level: written.level,
+    })
+}
+
+/// Compresses `data` (any bytes; dumps compress best) into `file`, which
+/// it truncates first. `progress` is called with the raw size of each
+/// stream as it is done, from worker threads.
+///
+/// The memory it takes is the transformed streams (about the size of the
+/// input), each freed once compressed; the compressed frames go to
+/// anonymous temporary files, then into `file`. The relocation transform is
+/// kept only when the container written with it provably decodes to the
+/// input: it is decompressed from `file` (mapped, not read) and compared.
+pub fn compress_into(
+    data: &[u8],
+    options: Options,
+    progress: &(dyn Fn(u64) + Sync),
+    file: &mut File,
+) -> Result<Written, Error> {
     let level = if options.fast {
         LEVEL_FAST
     } else {
         LEVEL_SMALL
     };
-    let packed = in_parallel(streams.iter().collect(), |stream| {
-        let packed = zstd_compress(stream, level);
-        progress(stream.len() as u64);
-        packed
+    if let Some(streams) = transform::split(data) {
+        let header = write_container(file, data, Transform::Relocation, streams, level, progress)?;
+        // SAFETY: a file of our own, complete, and not written while mapped.
+        let written = unsafe { memmap2::Mmap::map(&*file) }?;
+        if decompress(&written).is_ok_and(|back| back == data) {
+            return Ok(Written { header, level });
+        }
+    }
+    let header = write_container(file, data, Transform::None, vec![data], level, progress)?;
+    Ok(Written { header, level })
+}
+
+/// Writes the container of `data` made of `streams` (which `transform`
+/// made of it) into `file`, replacing what it held.
+fn write_container<S: AsRef<[u8]> + Send>(
+    file: &mut File,
+    data: &[u8],
+    transform: Transform,
+    streams: Vec<S>,
+    level: i32,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Header, Error> {
+    let frames = in_parallel(streams, |stream| {
+        let raw = stream.as_ref().len() as u64;
+        let frame = zstd_compress(stream.as_ref(), level);
+        // The raw stream is freed as soon as it is compressed.
+        drop(stream);
+        progress(raw);
+        frame.map(|(frame, packed)| (raw, frame, packed))
     })
     .into_iter()
     .collect::<Result<Vec<_>, _>>()?;
-    let raw_lens: Vec<u64> = streams.iter().map(|s| s.len() as u64).collect();
-    // The raw streams are as large as the input: gone before the container is built.
-    drop(streams);
-
-    let checksum = ChecksumKind::Xxh3_128;
-    let mut bytes = Vec::with_capacity(
-        HEADER_SIZE + 16 * packed.len() + packed.iter().map(Vec::len).sum::<usize>(),
-    );
-    bytes.extend_from_slice(&MAGIC);
-    bytes.extend_from_slice(&VERSION.to_le_bytes());
-    bytes.push(CODEC_ZSTD);
-    bytes.push(transform as u8);
-    bytes.extend_from_slice(&(packed.len() as u32).to_le_bytes());
-    bytes.extend_from_slice(&(data.len() as u64).to_le_bytes());
-    bytes.push(checksum as u8);
-    bytes.extend_from_slice(&[0; 7]);
-    bytes.extend_from_slice(&checksum.of(data));
-    for (raw, packed) in raw_lens.iter().zip(&packed) {
-        bytes.extend_from_slice(&raw.to_le_bytes());
-        bytes.extend_from_slice(&(packed.len() as u64).to_le_bytes());
-    }
-    for packed in &packed {
-        bytes.extend_from_slice(packed);
-    }
-    Ok(Packed {
-        bytes,
+    let checksum_kind = ChecksumKind::Xxh3_128;
+    let header = Header {
+        version: VERSION,
+        codec: CODEC_ZSTD,
         transform,
-        level,
-    })
+        original_len: data.len() as u64,
+        checksum_kind,
+        checksum: checksum_kind.of(data),
+        streams: frames
+            .iter()
+            .map(|&(raw, _, packed)| (raw, packed))
+            .collect(),
+    };
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    let mut out = std::io::BufWriter::new(&mut *file);
+    out.write_all(&header.encode())?;
+    for (_, mut frame, _) in frames {
+        frame.seek(SeekFrom::Start(0))?;
+        std::io::copy(&mut frame, &mut out)?;
+    }
+    out.flush()?;
+    Ok(header)
 }
 
 /// Decompresses a container, checking every field, the length and the
@@ -280,28 +328,19 @@ pub fn decompress(container: &[u8]) -> Result<Vec<u8>, Error> {
         problem,
     };
     // Recorded lengths are believed for allocations only within a ratio of
-    // the packed sizes; beyond it every stream is decoded into what it
-    // really holds, then joined.
-    let believed = header
-        .streams
-        .iter()
-        .all(|&(raw, packed)| raw <= MAX_RESERVED_RATIO * packed);
+    // the packed sizes; beyond it, every stream is first decoded without
+    // being kept, to check that it holds what its length says.
+    for (index, &(_, raw, packed)) in frames.iter().enumerate() {
+        if raw > MAX_RESERVED_RATIO * packed.len() as u64 {
+            check_decoded_len(packed, raw).map_err(|problem| stream_error(index, problem))?;
+        }
+    }
     let data = match header.transform {
         Transform::None => {
             let (_, raw, packed) = frames[0];
             zstd_decompress(packed, raw).map_err(|problem| stream_error(0, problem))?
         }
-        Transform::Relocation if believed => decompress_in_place(&header, &frames, stream_error)?,
-        Transform::Relocation => {
-            let streams = in_parallel(frames.iter().collect(), |&(_, raw, packed)| {
-                zstd_decompress(packed, raw)
-            })
-            .into_iter()
-            .enumerate()
-            .map(|(index, result)| result.map_err(|problem| stream_error(index, problem)))
-            .collect::<Result<Vec<_>, _>>()?;
-            transform::join(&streams)?
-        }
+        Transform::Relocation => decompress_in_place(&header, &frames, stream_error)?,
     };
     header.check_length(data.len() as u64)?;
     let found = header.checksum_kind.of(&data);
@@ -532,6 +571,26 @@ impl Header {
         })
     }
 
+    /// The bytes of this header and the stream directory, as version 2
+    /// lays them out.
+    fn encode(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(HEADER_SIZE + 16 * self.streams.len());
+        bytes.extend_from_slice(&MAGIC);
+        bytes.extend_from_slice(&VERSION.to_le_bytes());
+        bytes.push(self.codec);
+        bytes.push(self.transform as u8);
+        bytes.extend_from_slice(&(self.streams.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&self.original_len.to_le_bytes());
+        bytes.push(self.checksum_kind as u8);
+        bytes.extend_from_slice(&[0; 7]);
+        bytes.extend_from_slice(&self.checksum);
+        for (raw, packed) in &self.streams {
+            bytes.extend_from_slice(&raw.to_le_bytes());
+            bytes.extend_from_slice(&packed.to_le_bytes());
+        }
+        bytes
+    }
+
     /// Bytes before the stream directory.
     fn header_size(&self) -> usize {
         if self.version == 1 {
@@ -678,11 +737,12 @@ fn in_parallel<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) ->
         .collect()
 }
 
-fn zstd_compress(data: &[u8], level: i32) -> Result<Vec<u8>, Error> {
+/// Compresses `data` as one zstd frame into an anonymous temporary file:
+/// the file and the frame's length.
+fn zstd_compress(data: &[u8], level: i32) -> Result<(File, u64), Error> {
     let codec = |e: std::io::Error| Error::Codec(e.to_string());
-    // A streaming encoder: the output grows with what is produced instead
-    // of reserving the worst case (the input's size) up front.
-    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), level).map_err(codec)?;
+    let mut encoder =
+        zstd::stream::write::Encoder::new(tempfile::tempfile()?, level).map_err(codec)?;
     encoder.long_distance_matching(true).map_err(codec)?;
     encoder.window_log(WINDOW_LOG).map_err(codec)?;
     encoder.include_contentsize(true).map_err(codec)?;
@@ -690,38 +750,38 @@ fn zstd_compress(data: &[u8], level: i32) -> Result<Vec<u8>, Error> {
         .set_pledged_src_size(Some(data.len() as u64))
         .map_err(codec)?;
     encoder.write_all(data).map_err(codec)?;
-    encoder.finish().map_err(codec)
+    let mut file = encoder.finish().map_err(codec)?;
+    let packed = file.stream_position()?;
+    Ok((file, packed))
 }
 
-/// Decodes one zstd frame that must yield exactly `raw` bytes. The recorded
-/// length is trusted for an allocation only up to [`MAX_RESERVED_RATIO`]
-/// times the packed size (then the frame is decoded in one call, straight
-/// into place); beyond that the output grows with what is really decoded.
+/// Decodes one zstd frame that must yield exactly `raw` bytes (a length
+/// believed: within [`MAX_RESERVED_RATIO`] of the packed size, or checked
+/// by [`check_decoded_len`]), in one call straight into place.
 fn zstd_decompress(packed: &[u8], raw: u64) -> Result<Vec<u8>, String> {
+    let mut out = crate::hugepages::zeroed(raw as usize);
+    zstd_decompress_into(packed, &mut out)?;
+    Ok(out)
+}
+
+/// Decodes one zstd frame without keeping what it yields, and checks that
+/// it yields exactly `raw` bytes (reading at most one more).
+fn check_decoded_len(packed: &[u8], raw: u64) -> Result<(), String> {
     let zstd = |e: std::io::Error| format!("zstd: {e}");
-    let out = if raw <= MAX_RESERVED_RATIO * packed.len() as u64 {
-        let mut out = crate::hugepages::zeroed(raw as usize);
-        zstd_decompress_into(packed, &mut out)?;
-        return Ok(out);
-    } else {
-        let mut decoder = zstd::stream::read::Decoder::with_buffer(packed).map_err(zstd)?;
-        decoder.window_log_max(window_log_max(raw)).map_err(zstd)?;
-        let mut out = Vec::new();
-        decoder
-            .single_frame()
-            .take(raw + 1)
-            .read_to_end(&mut out)
-            .map_err(zstd)?;
-        out
-    };
-    if out.len() as u64 != raw {
+    let mut decoder = zstd::stream::read::Decoder::with_buffer(packed).map_err(zstd)?;
+    decoder.window_log_max(window_log_max(raw)).map_err(zstd)?;
+    let decoded = std::io::copy(
+        &mut decoder.single_frame().take(raw + 1),
+        &mut std::io::sink(),
+    )
+    .map_err(zstd)?;
+    if decoded != raw {
         return Err(format!(
-            "decodes to {}{} bytes, the directory says {raw}",
-            out.len(),
-            if out.len() as u64 > raw { "+" } else { "" }
+            "decodes to {decoded}{} bytes, the directory says {raw}",
+            if decoded > raw { "+" } else { "" }
         ));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Decodes one zstd frame into `out`, which it must fill exactly (its

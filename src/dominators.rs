@@ -8,6 +8,17 @@
 //! Related Problems") over flat arrays indexed by preorder number, from a
 //! virtual root whose successors are the real roots. Depth-first search and
 //! path compression are iterative, so deep lists never overflow the stack.
+//!
+//! Memory is what bounds `pdmp stats` on a dump of tiny objects, so the work
+//! arrays are few and short-lived: the search keeps its place in each node's
+//! edges in an array that then holds the semidominators (no stack of
+//! frames), path compression reverses the links it climbs instead of
+//! stacking them, the predecessor lists leave out DFS tree edges (the
+//! parent is where a semidominator search starts), and neither the
+//! preorder numbers of nodes nor their inverse is kept while the
+//! semidominators are computed (the search is run again afterwards). At
+//! most five `u32` per node and one per edge outside the DFS tree are live
+//! at once.
 
 /// `idom` of a node no root reaches.
 pub const UNREACHABLE: u32 = u32::MAX;
@@ -17,17 +28,91 @@ pub struct Dominators {
     /// Immediate dominator per node: another node, the virtual root (`n`),
     /// or [`UNREACHABLE`].
     idom: Vec<u32>,
-    /// Reachable nodes in reverse postorder (every node after its dominator),
-    /// without the virtual root.
+    /// Reachable nodes in depth-first preorder (every node after its
+    /// dominator), without the virtual root.
     order: Vec<u32>,
     /// Retained bytes per node (0 for unreachable nodes).
     retained: Vec<u64>,
 }
 
+/// Marks a node the search has not reached.
+const UNSEEN: u32 = u32::MAX;
+
+/// An iterative depth-first search from a virtual root (preorder number 0)
+/// whose successors are the roots.
+struct Search {
+    /// Preorder number per node, or [`UNSEEN`].
+    pre: Vec<u32>,
+    /// The node of each preorder number (the virtual root's is `n`).
+    vertex: Vec<u32>,
+    /// The DFS tree parent of each preorder number (0 for the roots).
+    parent: Vec<u32>,
+    /// Per preorder number, the next of its edges to follow (free for
+    /// reuse once the search is done).
+    next_edge: Vec<u32>,
+}
+
+impl Search {
+    fn run(start: &[u32], targets: &[u32], roots: &[u32]) -> Search {
+        let n = start.len() - 1;
+        let mut pre = vec![UNSEEN; n];
+        let mut vertex: Vec<u32> = Vec::with_capacity(n + 1);
+        let mut parent: Vec<u32> = Vec::with_capacity(n + 1);
+        let mut next_edge: Vec<u32> = Vec::with_capacity(n + 1);
+        vertex.push(n as u32);
+        parent.push(0);
+        next_edge.push(0);
+        for &root in roots {
+            if pre[root as usize] != UNSEEN {
+                continue;
+            }
+            let top = vertex.len() as u32;
+            pre[root as usize] = top;
+            vertex.push(root);
+            parent.push(0);
+            next_edge.push(start[root as usize]);
+            // Climbing back up the DFS tree takes the place of a stack.
+            let mut p = top;
+            loop {
+                let v = vertex[p as usize] as usize;
+                let e = next_edge[p as usize];
+                if e < start[v + 1] {
+                    next_edge[p as usize] = e + 1;
+                    let w = targets[e as usize];
+                    if pre[w as usize] == UNSEEN {
+                        let q = vertex.len() as u32;
+                        pre[w as usize] = q;
+                        vertex.push(w);
+                        parent.push(p);
+                        next_edge.push(start[w as usize]);
+                        p = q;
+                    }
+                } else if p == top {
+                    break;
+                } else {
+                    p = parent[p as usize];
+                }
+            }
+        }
+        Search {
+            pre,
+            vertex,
+            parent,
+            next_edge,
+        }
+    }
+}
+
 impl Dominators {
     /// Computes the tree of the graph whose node `i` has successors
-    /// `targets[start[i]..start[i+1]]`, from `roots`, with node sizes `size`.
-    pub fn compute(start: &[u32], targets: &[u32], roots: &[u32], size: &[u64]) -> Dominators {
+    /// `targets[start[i]..start[i+1]]`, from `roots`, with node `i` of
+    /// `size(i)` bytes.
+    pub fn compute(
+        start: &[u32],
+        targets: &[u32],
+        roots: &[u32],
+        size: impl Fn(u32) -> u64,
+    ) -> Dominators {
         let n = start.len() - 1;
         let virtual_root = n as u32;
         let successors = |v: u32| -> &[u32] {
@@ -38,93 +123,93 @@ impl Dominators {
             }
         };
 
-        // Iterative DFS: preorder numbers (the virtual root is 0), the DFS
-        // tree parent of each (by preorder number), and the postorder.
-        const UNSEEN: u32 = u32::MAX;
-        let mut pre = vec![UNSEEN; n + 1];
-        let mut vertex: Vec<u32> = Vec::with_capacity(n + 1);
-        let mut parent: Vec<u32> = Vec::with_capacity(n + 1);
-        let mut postorder: Vec<u32> = Vec::with_capacity(n + 1);
-        // Stack entries: node, its preorder number, and the rest of its
-        // successors as a range of `targets` (or of `roots`).
-        let mut stack: Vec<(u32, u32, usize, usize)> = Vec::new();
-        pre[n] = 0;
-        vertex.push(virtual_root);
-        parent.push(0);
-        for &root in roots {
-            if pre[root as usize] != UNSEEN {
-                continue;
-            }
-            pre[root as usize] = vertex.len() as u32;
-            parent.push(0);
-            vertex.push(root);
-            let r = root as usize;
-            stack.push((root, pre[r], start[r] as usize, start[r + 1] as usize));
-            while let Some(top) = stack.last_mut() {
-                let (v, p, next, end) = *top;
-                if next < end {
-                    top.2 += 1;
-                    let w = targets[next] as usize;
-                    if pre[w] == UNSEEN {
-                        pre[w] = vertex.len() as u32;
-                        parent.push(p);
-                        vertex.push(w as u32);
-                        stack.push((w as u32, pre[w], start[w] as usize, start[w + 1] as usize));
-                    }
-                } else {
-                    postorder.push(v);
-                    stack.pop();
-                }
-            }
-        }
-        postorder.push(virtual_root);
+        let Search {
+            pre,
+            vertex,
+            parent,
+            next_edge,
+        } = Search::run(start, targets, roots);
         let reached = vertex.len();
+        drop(vertex);
+        let pre_of = |w: u32| pre[w as usize];
 
-        // Predecessors of reachable nodes, by preorder number.
+        // Predecessors of reachable nodes, by preorder number, but for the
+        // DFS parent: semidominators start from it (the least candidate a
+        // parent edge gives). Counted, then placed with `pred_start[q + 1]`
+        // as the next free slot of `q`.
+        let reachable = std::iter::once((0, virtual_root)).chain(
+            (0..n as u32)
+                .filter(|&v| pre_of(v) != UNSEEN)
+                .map(|v| (pre_of(v), v)),
+        );
         let mut pred_start = vec![0u32; reached + 1];
-        for &v in &vertex {
+        for (p, v) in reachable.clone() {
             for &w in successors(v) {
-                pred_start[pre[w as usize] as usize + 1] += 1;
+                let q = pre_of(w) as usize;
+                if parent[q] != p {
+                    pred_start[q + 1] += 1;
+                }
             }
         }
         for i in 0..reached {
             pred_start[i + 1] += pred_start[i];
         }
-        let mut fill = pred_start.clone();
         let mut preds = vec![0u32; pred_start[reached] as usize];
-        for (p, &v) in vertex.iter().enumerate() {
+        for (p, v) in reachable {
             for &w in successors(v) {
-                let slot = &mut fill[pre[w as usize] as usize];
-                preds[*slot as usize] = p as u32;
-                *slot += 1;
+                let q = pre_of(w) as usize;
+                if parent[q] != p {
+                    let slot = &mut pred_start[q];
+                    preds[*slot as usize] = p;
+                    *slot += 1;
+                }
             }
         }
-        drop(fill);
+        // Each `pred_start[q]` now holds the end of q's predecessors: shift back.
+        for q in (1..=reached).rev() {
+            pred_start[q] = pred_start[q - 1];
+        }
+        pred_start[0] = 0;
+        drop(pre);
 
         // Semidominators, in decreasing preorder, with a path-compressed
         // forest: node `p` is linked to `ancestor[p]` once processed.
-        let mut semi: Vec<u32> = (0..reached as u32).collect();
+        let mut semi = next_edge;
+        for (i, s) in semi.iter_mut().enumerate() {
+            *s = i as u32;
+        }
         let mut label: Vec<u32> = (0..reached as u32).collect();
         let mut ancestor = parent.clone();
-        let mut path: Vec<u32> = Vec::new();
+        // The end of a reversed path (no preorder number is this large).
+        const NONE: u32 = u32::MAX;
         for i in (1..reached).rev() {
-            let mut best = semi[i];
+            let mut best = parent[i];
             for &u in &preds[pred_start[i] as usize..pred_start[i + 1] as usize] {
                 // eval(u): the node of least semidominator on u's forest path.
                 let candidate = if (u as usize) <= i {
                     u
                 } else {
-                    let mut x = u;
+                    // Up the path, each link turned to point back down
+                    // (no stack: a path can be as long as the graph)...
+                    let (mut x, mut below) = (u, NONE);
                     while ancestor[x as usize] as usize > i {
-                        path.push(x);
-                        x = ancestor[x as usize];
+                        let up = ancestor[x as usize];
+                        ancestor[x as usize] = below;
+                        below = x;
+                        x = up;
                     }
-                    while let Some(y) = path.pop() {
-                        let a = ancestor[y as usize] as usize;
-                        if semi[label[a] as usize] < semi[label[y as usize] as usize] {
-                            label[y as usize] = label[a];
+                    // ...then down it, each node taking the least label
+                    // above it and linking to the top's ancestor.
+                    let top = ancestor[x as usize];
+                    let mut a = x as usize;
+                    while below != NONE {
+                        let y = below as usize;
+                        below = ancestor[y];
+                        if semi[label[a] as usize] < semi[label[y] as usize] {
+                            label[y] = label[a];
                         }
-                        ancestor[y as usize] = ancestor[a];
+                        ancestor[y] = top;
+                        a = y;
                     }
                     label[u as usize]
                 };
@@ -132,8 +217,7 @@ impl Dominators {
             }
             semi[i] = best;
         }
-        drop(label);
-        drop(ancestor);
+        drop((label, ancestor, preds, pred_start));
 
         // Immediate dominators: the nearest ancestor of the DFS parent whose
         // preorder number is at most the semidominator (semi-NCA).
@@ -145,28 +229,27 @@ impl Dominators {
             }
             idom_pre[i] = d;
         }
-        let mut idom = vec![UNREACHABLE; n + 1];
-        idom[n] = virtual_root;
-        for (p, &v) in vertex.iter().enumerate().skip(1) {
-            idom[v as usize] = vertex[idom_pre[p] as usize];
-        }
+        drop(semi);
 
-        // Retained sizes: children before parents (postorder).
-        let mut retained = vec![0u64; n + 1];
-        for &v in &postorder {
-            if v != virtual_root {
-                retained[v as usize] += size[v as usize];
-                let parent = idom[v as usize];
-                retained[parent as usize] += retained[v as usize];
+        // The node of each preorder number, again: the same search, now
+        // that the semidominator arrays are gone.
+        let vertex = Search::run(start, targets, roots).vertex;
+
+        // Per node, and retained sizes: a node's dominator precedes it in
+        // preorder, so in decreasing preorder children come before parents.
+        let mut idom = vec![UNREACHABLE; n];
+        let mut retained = vec![0u64; n];
+        for p in (1..reached).rev() {
+            let v = vertex[p] as usize;
+            let d = vertex[idom_pre[p] as usize];
+            idom[v] = d;
+            retained[v] += size(v as u32);
+            if d != virtual_root {
+                retained[d as usize] += retained[v];
             }
         }
-        idom.truncate(n);
-        retained.truncate(n);
-        let order: Vec<u32> = postorder
-            .into_iter()
-            .rev()
-            .filter(|&v| v != virtual_root)
-            .collect();
+        let mut order = vertex;
+        order.remove(0);
         Dominators {
             idom,
             order,
@@ -243,7 +326,7 @@ mod tests {
         // pointing at 4; 6 is unreachable.
         let (start, targets) = csr(7, &[(0, 1), (0, 2), (1, 3), (2, 3), (3, 4), (5, 4)]);
         let size = [1, 10, 100, 1000, 10000, 100000, 7];
-        let d = Dominators::compute(&start, &targets, &[0, 5], &size);
+        let d = Dominators::compute(&start, &targets, &[0, 5], |i| size[i as usize]);
         assert_eq!(d.idom(0), Some(None));
         assert_eq!(d.idom(1), Some(Some(0)));
         assert_eq!(d.idom(3), Some(Some(0)));
@@ -321,8 +404,7 @@ mod tests {
             roots.sort_unstable();
             roots.dedup();
             let (start, targets) = csr(n, &edges);
-            let size = vec![1u64; n];
-            let d = Dominators::compute(&start, &targets, &roots, &size);
+            let d = Dominators::compute(&start, &targets, &roots, |_| 1);
             let want = naive_idom(n, &edges, &roots);
             for v in 0..n as u32 {
                 assert_eq!(d.idom(v), want[v as usize], "round {round}, node {v}");
@@ -335,8 +417,7 @@ mod tests {
         let n = 1_000_000u32;
         let edges: Vec<(u32, u32)> = (0..n - 1).map(|i| (i, i + 1)).collect();
         let (start, targets) = csr(n as usize, &edges);
-        let size = vec![1u64; n as usize];
-        let d = Dominators::compute(&start, &targets, &[0], &size);
+        let d = Dominators::compute(&start, &targets, &[0], |_| 1);
         assert_eq!(d.retained(0), u64::from(n));
         assert_eq!(d.idom(n - 1), Some(Some(n - 2)));
     }

@@ -8,10 +8,13 @@
 //! stored offset lands in. Roots are what keeps objects alive from outside
 //! the dump. `pdmp stats` measures this graph; `pdmp diff` compares two.
 //!
-//! Construction is linear in objects + relocations: node starts go into a
-//! bitmap over the file with a rank index, so "which node contains offset X"
-//! is O(1), and edges are bucketed by source with a counting sort into
-//! compact `u32` arrays.
+//! Construction is linear in objects + relocations, and the graph is held in
+//! flat arrays of a few bytes per node and edge, so that a dump of nothing
+//! but tiny objects (conses, 16 bytes each) still fits twice its size in
+//! memory with the dominator tree built on it: a block index over the node
+//! offsets makes "which node contains offset X" a short binary search, and
+//! edges are counted per source, then placed, in two passes over the
+//! relocation tables (compressed sparse rows of `u32`, no list of pairs).
 
 use crate::dump::Dump;
 use crate::error::{Error, Result};
@@ -204,13 +207,12 @@ impl Graph {
 
     /// The node whose extent contains `offset`.
     pub fn containing(&self, offset: u64) -> Option<u32> {
-        let i = self.index.last_at_or_before(offset)?;
-        (offset < self.nodes[i as usize].end()).then_some(i)
+        containing(&self.index, &self.nodes, offset)
     }
 
     /// The node starting exactly at `offset`.
     pub fn node_at(&self, offset: u64) -> Option<u32> {
-        let i = self.index.last_at_or_before(offset)?;
+        let i = self.index.last_at_or_before(&self.nodes, offset)?;
         (u64::from(self.nodes[i as usize].offset) == offset).then_some(i)
     }
 
@@ -220,60 +222,66 @@ impl Graph {
     }
 }
 
-/// Set bits for node starts over the file's byte offsets, with a rank per
-/// 64-bit word: the index of the last node at or before an offset in O(1).
+/// The node of `nodes` (indexed by `index`) whose extent contains `offset`.
+fn containing(index: &StartIndex, nodes: &[Node], offset: u64) -> Option<u32> {
+    let i = index.last_at_or_before(nodes, offset)?;
+    (offset < nodes[i as usize].end()).then_some(i)
+}
+
+/// [`containing`] for offsets that mostly ascend (the sites of a sorted
+/// relocation table): the last node at or before the previous offset
+/// (`hint`) and the one after it are tried before the index.
+fn containing_near(index: &StartIndex, nodes: &[Node], offset: u64, hint: &mut u32) -> Option<u32> {
+    let starts_by = |i: usize| nodes.get(i).map(|n| u64::from(n.offset) <= offset);
+    let h = *hint as usize;
+    let i = if starts_by(h) == Some(true) && starts_by(h + 1) != Some(true) {
+        h as u32
+    } else if starts_by(h + 1) == Some(true) && starts_by(h + 2) != Some(true) {
+        h as u32 + 1
+    } else {
+        index.last_at_or_before(nodes, offset)?
+    };
+    *hint = i;
+    (offset < nodes[i as usize].end()).then_some(i)
+}
+
+/// Bytes per block of [`StartIndex`] (a power of two).
+const BLOCK_SHIFT: u32 = 8;
+
+/// For each block of 2^[`BLOCK_SHIFT`] bytes of the file, how many nodes
+/// start before it: the last node at or before an offset is found by a
+/// binary search among the few nodes that start in its block, with 4 bytes
+/// per 256 bytes of file.
 struct StartIndex {
-    bits: Vec<u64>,
-    rank: Vec<u32>,
+    before: Vec<u32>,
 }
 
 impl StartIndex {
-    fn new(limit: u64) -> StartIndex {
-        StartIndex {
-            bits: vec![0; limit.div_ceil(64) as usize],
-            rank: Vec::new(),
+    /// The index of `nodes`, sorted by offset.
+    fn new(nodes: &[Node]) -> StartIndex {
+        let blocks = nodes
+            .last()
+            .map_or(0, |n| (n.offset >> BLOCK_SHIFT) as usize + 1);
+        let mut before = vec![0u32; blocks + 1];
+        for node in nodes {
+            before[(node.offset >> BLOCK_SHIFT) as usize + 1] += 1;
         }
-    }
-
-    fn set(&mut self, offset: u64) {
-        self.bits[(offset / 64) as usize] |= 1 << (offset % 64);
-    }
-
-    fn finish(&mut self) {
-        let mut total = 0u32;
-        self.rank = self
-            .bits
-            .iter()
-            .map(|w| {
-                let before = total;
-                total += w.count_ones();
-                before
-            })
-            .collect();
-    }
-
-    /// Set offsets in ascending order.
-    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-        self.bits.iter().enumerate().flat_map(|(i, &word)| {
-            let mut w = word;
-            std::iter::from_fn(move || {
-                (w != 0).then(|| {
-                    let bit = w.trailing_zeros();
-                    w &= w - 1;
-                    i as u64 * 64 + u64::from(bit)
-                })
-            })
-        })
-    }
-
-    fn last_at_or_before(&self, offset: u64) -> Option<u32> {
-        let word = (offset / 64) as usize;
-        if word >= self.bits.len() {
-            let total = self.rank.last()? + self.bits.last()?.count_ones();
-            return total.checked_sub(1);
+        for b in 0..blocks {
+            before[b + 1] += before[b];
         }
-        let mask = u64::MAX >> (63 - offset % 64);
-        (self.rank[word] + (self.bits[word] & mask).count_ones()).checked_sub(1)
+        StartIndex { before }
+    }
+
+    /// The index of the last of `nodes` (those this index was built from)
+    /// starting at or before `offset`.
+    fn last_at_or_before(&self, nodes: &[Node], offset: u64) -> Option<u32> {
+        let block = (offset >> BLOCK_SHIFT) as usize;
+        let Some(&[lo, hi]) = self.before.get(block..block + 2) else {
+            return (nodes.len() as u32).checked_sub(1);
+        };
+        let starting = &nodes[lo as usize..hi as usize];
+        let at_or_before = starting.partition_point(|n| u64::from(n.offset) <= offset);
+        (lo + at_or_before as u32).checked_sub(1)
     }
 }
 
@@ -353,10 +361,14 @@ impl<'d, 'a> Builder<'d, 'a> {
         })
     }
 
-    /// Objects of the object-starts table, checked ascending and in the heap.
-    fn objects(&self) -> Result<Vec<Node>> {
+    /// Objects of the object-starts table, checked ascending and in the
+    /// heap, merged in offset order with `copies` (sorted, distinct
+    /// offsets): a copy that starts at an object start only makes that
+    /// object a root.
+    fn objects_and(&self, copies: &[Node]) -> Result<Vec<Node>> {
         let starts = self.dump.object_starts();
-        let mut nodes = Vec::with_capacity(starts.len());
+        let mut nodes = Vec::with_capacity(starts.len() + copies.len());
+        let mut copy_iter = copies.iter().copied().peekable();
         let mut previous = None;
         for (i, start) in starts.iter().enumerate() {
             let entry = starts.entry_offset(i);
@@ -382,14 +394,31 @@ impl<'d, 'a> Builder<'d, 'a> {
                 .lisp_type()
                 .ok_or_else(|| bad(format!("type {} is not a Lisp tag", start.type_bits)))?;
             let (size, pvec) = self.object_size(start.offset, tag)?;
-            nodes.push(Node {
+            let object = Node {
                 offset: start.offset as u32,
                 size: size.min(u64::from(u32::MAX)) as u32,
                 kind: NodeKind::Object(tag),
                 pvec,
                 roots: 0,
-            });
+            };
+            while let Some(copy) = copy_iter.next_if(|c| c.offset <= object.offset) {
+                if copy.offset == object.offset {
+                    nodes.push(Node {
+                        roots: root::COPIED,
+                        ..object
+                    });
+                } else {
+                    nodes.push(copy);
+                }
+            }
+            if nodes
+                .last()
+                .is_none_or(|n: &Node| n.offset != object.offset)
+            {
+                nodes.push(object);
+            }
         }
+        nodes.extend(copy_iter);
         Ok(nodes)
     }
 
@@ -483,51 +512,21 @@ impl<'d, 'a> Builder<'d, 'a> {
         let header = dump.header();
         let mut notes = BuildNotes::default();
 
-        // Objects and copies, merged in offset order; a copy that starts at
-        // an object start only makes that object a root.
-        let objects = self.objects()?;
-        let copies = self.copies()?;
-        let mut fixed = Vec::with_capacity(objects.len() + copies.len());
-        let mut copy_iter = copies.into_iter().peekable();
-        for object in objects {
-            while let Some(copy) = copy_iter.next_if(|c| c.offset <= object.offset) {
-                if copy.offset == object.offset {
-                    fixed.push(Node {
-                        roots: root::COPIED,
-                        ..object
-                    });
-                } else {
-                    fixed.push(copy);
-                }
-            }
-            if fixed
-                .last()
-                .is_none_or(|n: &Node| n.offset != object.offset)
-            {
-                fixed.push(object);
-            }
-        }
-        fixed.extend(copy_iter);
-        let mut index = StartIndex::new(self.heap_end);
-        for node in &fixed {
-            index.set(node.offset.into());
-        }
-        index.finish();
-        let fixed_end = |i: u32, fixed: &[Node]| fixed[i as usize].end();
+        // Objects and copies, merged in offset order (an error in the
+        // object starts is reported before one in the copies).
+        let copies = self.copies();
+        let fixed = self.objects_and(copies.as_deref().unwrap_or_default())?;
+        drop(copies?);
+        let fixed_index = StartIndex::new(&fixed);
 
         // Raw-pointer targets that fall in no object become raw nodes.
-        let contained = |offset: u64, index: &StartIndex| {
-            index
-                .last_at_or_before(offset)
-                .is_some_and(|i| offset < fixed_end(i, &fixed))
-        };
-        let mut raw = Vec::new();
+        let mut raw: Vec<u32> = Vec::new();
         let mut raw_target = |offset: u64| {
             if offset >= header.layout.header_size()
                 && offset < self.heap_end
-                && !contained(offset, &index)
+                && containing(&fixed_index, &fixed, offset).is_none()
             {
-                raw.push(offset);
+                raw.push(offset as u32);
             }
         };
         for (_, table) in dump.dump_relocs() {
@@ -539,11 +538,8 @@ impl<'d, 'a> Builder<'d, 'a> {
                         }
                     }
                     RelocKind::Bignum => {
-                        if let Ok(bytes) = dump.bytes_at(reloc.offset + 8, 4, "bignum data") {
-                            let at = i32::from_le_bytes(bytes.try_into().expect("4 bytes"));
-                            if let Ok(at) = u64::try_from(at) {
-                                raw_target(at);
-                            }
+                        if let Some(at) = bignum_target(dump, reloc.offset) {
+                            raw_target(at);
                         }
                     }
                     _ => {}
@@ -557,26 +553,21 @@ impl<'d, 'a> Builder<'d, 'a> {
                 }
             }
         }
-        for &offset in &raw {
-            index.set(offset);
-        }
-        index.finish();
+        drop(fixed_index);
+        raw.sort_unstable();
+        raw.dedup();
 
         // All nodes in offset order, then extents clamped to the next node.
         let mut nodes = Vec::with_capacity(fixed.len() + raw.len());
-        let mut fixed_iter = fixed.into_iter().peekable();
-        for offset in index.iter() {
-            match fixed_iter.next_if(|n| u64::from(n.offset) == offset) {
-                Some(node) => nodes.push(node),
-                None => nodes.push(Node {
-                    offset: offset as u32,
-                    size: 0,
-                    kind: NodeKind::Raw,
-                    pvec: NO_PVEC,
-                    roots: 0,
-                }),
+        let mut raw_iter = raw.iter().copied().peekable();
+        for node in fixed {
+            while let Some(offset) = raw_iter.next_if(|&r| r < node.offset) {
+                nodes.push(raw_node(offset));
             }
+            nodes.push(node);
         }
+        nodes.extend(raw_iter.map(raw_node));
+        drop(raw);
         for i in 0..nodes.len() {
             let start = u64::from(nodes[i].offset);
             let region_end = self.region_end(start);
@@ -592,85 +583,88 @@ impl<'d, 'a> Builder<'d, 'a> {
                 node.size = (next - start) as u32;
             }
         }
-        let graph_index = index;
-        let containing = |offset: u64| {
-            let i = graph_index.last_at_or_before(offset)?;
-            (offset < nodes[i as usize].end()).then_some(i)
-        };
+        let index = StartIndex::new(&nodes);
 
-        // Edges: (source, target, site), bucketed by source.
-        let mut triples: Vec<(u32, u32, u32)> = Vec::new();
+        // Edges, bucketed by source: counted in a first pass over the
+        // relocations, placed in a second (as they come, so each node's
+        // edges keep table order).
+        let mut edge_start = vec![0u32; nodes.len() + 1];
+        let mut edges = 0usize;
         for (_, table) in dump.dump_relocs() {
-            triples.reserve(table.len());
+            let mut hint = 0;
             for reloc in table.iter() {
-                let target = match reloc.kind {
-                    RelocKind::DumpPtrRaw | RelocKind::DumpLispValue(_) => {
-                        dump.word_at(reloc.offset).ok()
-                    }
-                    RelocKind::Bignum => dump
-                        .bytes_at(reloc.offset + 8, 4, "bignum data")
-                        .ok()
-                        .and_then(|b| {
-                            u64::try_from(i32::from_le_bytes(b.try_into().expect("4"))).ok()
-                        }),
-                    _ => None,
+                let Some(target) = edge_target(dump, reloc.kind, reloc.offset) else {
+                    continue;
                 };
-                let Some(target) = target else { continue };
-                let Some(source) = containing(reloc.offset) else {
+                let Some(source) = containing_near(&index, &nodes, reloc.offset, &mut hint) else {
                     notes.unowned_sites += 1;
                     continue;
                 };
-                let Some(target) = containing(target) else {
+                let Some(target) = containing(&index, &nodes, target) else {
                     notes.dangling_targets += 1;
                     continue;
                 };
                 if source != target {
-                    triples.push((source, target, reloc.offset as u32));
+                    edge_start[source as usize + 1] += 1;
+                    edges += 1;
                 }
             }
-        }
-        let mut edge_start = vec![0u32; nodes.len() + 1];
-        for &(source, _, _) in &triples {
-            edge_start[source as usize + 1] += 1;
         }
         for i in 0..nodes.len() {
             edge_start[i + 1] += edge_start[i];
         }
-        let mut fill = edge_start.clone();
-        let mut edge_target = vec![0u32; triples.len()];
-        let mut edge_site = vec![0u32; triples.len()];
-        for (source, target, site) in triples {
-            let slot = &mut fill[source as usize];
-            edge_target[*slot as usize] = target;
-            edge_site[*slot as usize] = site;
-            *slot += 1;
+        let mut edge_target_of = vec![0u32; edges];
+        let mut edge_site = vec![0u32; edges];
+        // `edge_start[i + 1]` is the next free slot of node `i` while
+        // placing; it ends as the end of node i's edges.
+        for (_, table) in dump.dump_relocs() {
+            let mut hint = 0;
+            for reloc in table.iter() {
+                let Some(target) = edge_target(dump, reloc.kind, reloc.offset) else {
+                    continue;
+                };
+                let (Some(source), Some(target)) = (
+                    containing_near(&index, &nodes, reloc.offset, &mut hint),
+                    containing(&index, &nodes, target),
+                ) else {
+                    continue;
+                };
+                if source != target {
+                    let slot = &mut edge_start[source as usize];
+                    edge_target_of[*slot as usize] = target;
+                    edge_site[*slot as usize] = reloc.offset as u32;
+                    *slot += 1;
+                }
+            }
         }
+        // Each `edge_start[i]` now holds the end of node i's edges, the
+        // start of node i + 1's: shift back.
+        for i in (1..edge_start.len()).rev() {
+            edge_start[i] = edge_start[i - 1];
+        }
+        edge_start[0] = 0;
 
         // Roots.
-        let mut marks: Vec<(u32, u8)> = Vec::new();
+        let mut mark = |offset: u64, flag: u8| {
+            if let Some(i) = containing(&index, &nodes, offset) {
+                nodes[i as usize].roots |= flag;
+            }
+        };
         for reloc in dump.emacs_relocs().iter() {
             let target = match reloc.value {
                 EmacsRelocValue::DumpLispValue { dump_offset, .. }
                 | EmacsRelocValue::DumpPtrRaw { dump_offset } => u64::try_from(dump_offset).ok(),
                 _ => None,
             };
-            if let Some(i) = target.and_then(containing) {
-                marks.push((i, root::EMACS_RELOC));
+            if let Some(target) = target {
+                mark(target, root::EMACS_RELOC);
             }
         }
-        let hash_list: Vec<u64> = header
-            .hash_list
-            .filter(|&o| o != 0)
-            .into_iter()
-            .chain(dump.hash_list_entries().into_iter().flatten())
-            .collect();
-        for offset in hash_list {
-            if let Some(i) = containing(offset) {
-                marks.push((i, root::HASH_LIST));
-            }
+        if let Some(offset) = header.hash_list.filter(|&o| o != 0) {
+            mark(offset, root::HASH_LIST);
         }
-        for (i, flag) in marks {
-            nodes[i as usize].roots |= flag;
+        for offset in dump.hash_list_entries().into_iter().flatten() {
+            mark(offset, root::HASH_LIST);
         }
         for node in nodes.iter_mut() {
             if node.kind == NodeKind::Object(LispType::Symbol) {
@@ -684,11 +678,39 @@ impl<'d, 'a> Builder<'d, 'a> {
         Ok(Graph {
             nodes,
             edge_start,
-            edge_target,
+            edge_target: edge_target_of,
             edge_site,
-            index: graph_index,
+            index,
             notes,
         })
+    }
+}
+
+/// A raw node at `offset` (its size is set once all nodes are known).
+fn raw_node(offset: u32) -> Node {
+    Node {
+        offset,
+        size: 0,
+        kind: NodeKind::Raw,
+        pvec: NO_PVEC,
+        roots: 0,
+    }
+}
+
+/// Where the bignum object at `offset` keeps its limbs: a 4-byte dump
+/// offset after its header word.
+fn bignum_target(dump: &Dump<'_>, offset: u64) -> Option<u64> {
+    let bytes = dump.bytes_at(offset + 8, 4, "bignum data").ok()?;
+    u64::try_from(i32::from_le_bytes(bytes.try_into().expect("4 bytes"))).ok()
+}
+
+/// The dump offset a dump relocation of `kind` at `offset` stores, for the
+/// kinds that are edges of the graph.
+fn edge_target(dump: &Dump<'_>, kind: RelocKind, offset: u64) -> Option<u64> {
+    match kind {
+        RelocKind::DumpPtrRaw | RelocKind::DumpLispValue(_) => dump.word_at(offset).ok(),
+        RelocKind::Bignum => bignum_target(dump, offset),
+        _ => None,
     }
 }
 
@@ -697,24 +719,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn start_index_ranks() {
-        let mut index = StartIndex::new(300);
-        for offset in [0, 8, 63, 64, 200] {
-            index.set(offset);
-        }
-        index.finish();
-        assert_eq!(index.last_at_or_before(0), Some(0));
-        assert_eq!(index.last_at_or_before(7), Some(0));
-        assert_eq!(index.last_at_or_before(8), Some(1));
-        assert_eq!(index.last_at_or_before(63), Some(2));
-        assert_eq!(index.last_at_or_before(64), Some(3));
-        assert_eq!(index.last_at_or_before(199), Some(3));
-        assert_eq!(index.last_at_or_before(250), Some(4));
-        assert_eq!(index.last_at_or_before(10_000), Some(4));
-        assert_eq!(index.iter().collect::<Vec<_>>(), vec![0, 8, 63, 64, 200]);
-        let mut empty = StartIndex::new(100);
-        empty.set(50);
-        empty.finish();
-        assert_eq!(empty.last_at_or_before(49), None);
+    fn start_index_finds_the_last_start() {
+        let nodes: Vec<Node> = [0, 8, 63, 64, 200, 255, 256, 700]
+            .into_iter()
+            .map(raw_node)
+            .collect();
+        let index = StartIndex::new(&nodes);
+        let last = |offset| index.last_at_or_before(&nodes, offset);
+        assert_eq!(last(0), Some(0));
+        assert_eq!(last(7), Some(0));
+        assert_eq!(last(8), Some(1));
+        assert_eq!(last(63), Some(2));
+        assert_eq!(last(64), Some(3));
+        assert_eq!(last(199), Some(3));
+        assert_eq!(last(254), Some(4));
+        assert_eq!(last(255), Some(5));
+        assert_eq!(last(256), Some(6));
+        // A block where nothing starts: the last node of an earlier one.
+        assert_eq!(last(600), Some(6));
+        assert_eq!(last(700), Some(7));
+        assert_eq!(last(10_000), Some(7));
+        let late = [raw_node(300)];
+        let index = StartIndex::new(&late);
+        assert_eq!(index.last_at_or_before(&late, 299), None);
+        assert_eq!(index.last_at_or_before(&late, 20), None);
+        assert_eq!(index.last_at_or_before(&late, 300), Some(0));
+        let index = StartIndex::new(&[]);
+        assert_eq!(index.last_at_or_before(&[], 5), None);
     }
 }

@@ -182,8 +182,7 @@ pub struct Context<'d, 'a, 'e> {
 pub fn dominators(graph: &Graph) -> Dominators {
     let (start, targets) = graph.csr();
     let roots: Vec<u32> = graph.roots().collect();
-    let sizes: Vec<u64> = graph.nodes().iter().map(|n| u64::from(n.size)).collect();
-    Dominators::compute(start, targets, &roots, &sizes)
+    Dominators::compute(start, targets, &roots, |i| u64::from(graph.node(i).size))
 }
 
 fn region_spans(dump: &Dump<'_>) -> [Span; 5] {
@@ -599,8 +598,12 @@ impl<'d, 'a, 'e> Context<'d, 'a, 'e> {
                 .filter(|&i| filter(i))
                 .collect();
             let take = top.min(list.len());
+            // By node index among equal sizes: the same picks whatever
+            // order the tree lists nodes in.
             if take > 0 {
-                list.select_nth_unstable_by_key(take - 1, |&i| std::cmp::Reverse(doms.retained(i)));
+                list.select_nth_unstable_by_key(take - 1, |&i| {
+                    (std::cmp::Reverse(doms.retained(i)), i)
+                });
             }
             list.truncate(take);
             list.sort_by_key(|&i| (std::cmp::Reverse(doms.retained(i)), i));

@@ -27,7 +27,7 @@ use crate::graph::{Graph, Node, NodeKind};
 use crate::lisp::LispType;
 use crate::symbol::{lisp_string, StringData, SymbolNames, SymbolSlot};
 use crate::tables::RelocKind;
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 /// Structural hashes of every node of a graph.
 pub struct Hashes {
@@ -111,6 +111,27 @@ impl Blanks {
         self.bits
             .get((word / 64) as usize)
             .is_some_and(|w| w & (1 << (word % 64)) != 0)
+    }
+}
+
+/// One bit per node.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(n: usize) -> Bits {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+
+    fn get(&self, i: u32) -> bool {
+        self.0[i as usize / 64] & 1 << (i % 64) != 0
+    }
+
+    fn set(&mut self, i: u32) {
+        self.0[i as usize / 64] |= 1 << (i % 64);
+    }
+
+    fn clear(&mut self, i: u32) {
+        self.0[i as usize / 64] &= !(1 << (i % 64));
     }
 }
 
@@ -325,27 +346,36 @@ impl Hashes {
             }
         };
 
-        // Iterative Tarjan over the followed edges.
-        const UNSET: u32 = u32::MAX;
+        // Iterative Tarjan over the followed edges. While a node is being
+        // searched, its entry of `node` holds its index (high half) and
+        // low link (low half); its hash replaces them once its component
+        // is done. Which nodes were reached and which are on the stack are
+        // bits: a dump of tiny objects must not cost tens of bytes each.
         let (start, targets) = graph.csr();
         let sites = graph.csr_sites();
-        let mut index = vec![UNSET; n];
-        let mut low = vec![0u32; n];
-        let mut on_stack = vec![false; n];
+        let mut reached = Bits::new(n);
+        let mut on_stack = Bits::new(n);
+        let index = |node: &[u64], v: u32| (node[v as usize] >> 32) as u32;
+        let low = |node: &[u64], v: u32| node[v as usize] as u32;
+        let set_low = |node: &mut [u64], v: u32, l: u32| {
+            node[v as usize] = node[v as usize] & !u64::from(u32::MAX) | u64::from(l);
+        };
         let mut stack: Vec<u32> = Vec::new();
         let mut calls: Vec<(u32, u32)> = Vec::new();
         let mut counter = 0u32;
-        let mut members: Vec<u32> = Vec::new();
-        let mut partial: Vec<(u64, u32)> = Vec::new();
+        let mut partial: Vec<u64> = Vec::new();
+        let mut enter = |v: u32, node: &mut [u64], stack: &mut Vec<u32>, reached: &mut Bits| {
+            reached.set(v);
+            node[v as usize] = u64::from(counter) << 32 | u64::from(counter);
+            counter += 1;
+            stack.push(v);
+        };
         for root in 0..n as u32 {
-            if index[root as usize] != UNSET || graph.node(root).kind.is_symbol() {
+            if reached.get(root) || graph.node(root).kind.is_symbol() {
                 continue;
             }
-            index[root as usize] = counter;
-            low[root as usize] = counter;
-            counter += 1;
-            stack.push(root);
-            on_stack[root as usize] = true;
+            enter(root, &mut node, &mut stack, &mut reached);
+            on_stack.set(root);
             calls.push((root, start[root as usize]));
             while let Some(&mut (v, ref mut pos)) = calls.last_mut() {
                 if *pos < start[v as usize + 1] {
@@ -355,55 +385,69 @@ impl Hashes {
                     if !hasher.follows(graph.node(v), sites[e], w) {
                         continue;
                     }
-                    if index[w as usize] == UNSET {
-                        index[w as usize] = counter;
-                        low[w as usize] = counter;
-                        counter += 1;
-                        stack.push(w);
-                        on_stack[w as usize] = true;
+                    if !reached.get(w) {
+                        enter(w, &mut node, &mut stack, &mut reached);
+                        on_stack.set(w);
                         calls.push((w, start[w as usize]));
-                    } else if on_stack[w as usize] {
-                        low[v as usize] = low[v as usize].min(index[w as usize]);
+                    } else if on_stack.get(w) {
+                        let l = low(&node, v).min(index(&node, w));
+                        set_low(&mut node, v, l);
                     }
                     continue;
                 }
                 calls.pop();
-                if let Some(&(parent, _)) = calls.last() {
-                    low[parent as usize] = low[parent as usize].min(low[v as usize]);
+                // A long path once searched leaves a large empty stack:
+                // given back, as a big component's hashes then need room.
+                if calls.capacity() >= 4 * calls.len() + 65536 {
+                    calls.shrink_to(2 * calls.len());
                 }
-                if low[v as usize] != index[v as usize] {
+                if let Some(&(parent, _)) = calls.last() {
+                    let l = low(&node, parent).min(low(&node, v));
+                    set_low(&mut node, parent, l);
+                }
+                if low(&node, v) != index(&node, v) {
                     continue;
                 }
-                members.clear();
-                while let Some(w) = stack.pop() {
-                    on_stack[w as usize] = false;
-                    members.push(w);
-                    if w == v {
-                        break;
-                    }
+                // The component: `v` and what is above it on the stack.
+                let first = stack
+                    .iter()
+                    .rposition(|&w| w == v)
+                    .expect("v is on the stack");
+                let members = &stack[first..];
+                for &m in members {
+                    on_stack.clear(m);
                 }
                 if members.len() == 1 {
                     let h = hasher.hash(v, &|t| reference(&node, t));
                     node[v as usize] = h;
+                    stack.truncate(first);
                     continue;
                 }
                 // A cycle: each member's own contents stand in for it
                 // while the members are hashed with their targets.
-                for &m in &members {
+                for &m in members {
                     node[m as usize] = hasher.hash(m, &|_| 0);
                 }
                 partial.clear();
-                for &m in &members {
-                    let h = hasher.hash(m, &|t| reference(&node, t));
-                    partial.push((h, m));
+                partial.reserve_exact(members.len());
+                for &m in members {
+                    partial.push(hasher.hash(m, &|t| reference(&node, t)));
                 }
-                let mut sorted: Vec<u64> = partial.iter().map(|&(h, _)| h).collect();
-                sorted.sort_unstable();
-                let bytes: Vec<u8> = sorted.iter().flat_map(|h| h.to_le_bytes()).collect();
-                let component_hash = xxh3_64(&bytes);
-                for &(h, m) in &partial {
-                    node[m as usize] = mix(h, component_hash);
+                // The stand-ins are no longer read: each member's hash goes
+                // in its place, and `partial` is sorted into the multiset.
+                for (&m, &h) in members.iter().zip(&partial) {
+                    node[m as usize] = h;
                 }
+                partial.sort_unstable();
+                let mut multiset = Xxh3::new();
+                for h in &partial {
+                    multiset.update(&h.to_le_bytes());
+                }
+                let component_hash = multiset.digest();
+                for &m in members {
+                    node[m as usize] = mix(node[m as usize], component_hash);
+                }
+                stack.truncate(first);
             }
         }
         Hashes {

@@ -3,7 +3,6 @@
 //! hashes, so moved objects are not changes), how much each retains, and the
 //! text of strings that changed. `pdmp diff` prints it.
 
-use crate::dominators::Dominators;
 use crate::dump::Dump;
 use crate::executable::Executable;
 use crate::graph::{Graph, NodeKind, NO_PVEC};
@@ -35,7 +34,6 @@ pub struct SymbolEntry {
 /// The analysis of one dump that a comparison needs.
 pub struct Analysis {
     pub hashes: Hashes,
-    pub dominators: Dominators,
     /// Symbols of the initial obarray by name.
     pub symbols: HashMap<String, SymbolEntry>,
     /// Symbols of the initial obarray whose names could not be read (C
@@ -51,23 +49,24 @@ impl Analysis {
     /// Hashes, dominator tree and symbol table of `dump`.
     pub fn of(dump: &Dump<'_>, graph: &Graph, executable: Option<&Executable>) -> Analysis {
         let names = SymbolNames::new(dump, graph, executable);
-        // The dominator tree and the hashes need only the graph: build the
-        // tree on a second thread (when both dumps are analysed at once,
-        // the smaller one's threads fill the cores the larger one leaves).
-        let (hashes, dominators) = std::thread::scope(|scope| {
-            let dominators = scope.spawn(|| crate::stats::dominators(graph));
-            let hashes = Hashes::compute(dump, graph, &names, executable);
-            (hashes, dominators.join().expect("dominator thread"))
-        });
+        // One after the other, the dominator tree first, keeping only what
+        // the symbols retain: the tree's work arrays and the hashing's are
+        // each about as large as the graph, and a diff holds two graphs.
+        let interned: Vec<(u32, u64)> = {
+            let dominators = crate::stats::dominators(graph);
+            (0..graph.len() as u32)
+                .filter(|&i| {
+                    let node = graph.node(i);
+                    node.kind.is_symbol()
+                        && dump.bytes()[node.offset as usize] >> 6 == INTERNED_IN_INITIAL_OBARRAY
+                })
+                .map(|i| (i, dominators.retained(i)))
+                .collect()
+        };
+        let hashes = Hashes::compute(dump, graph, &names, executable);
         let mut symbols = HashMap::new();
         let mut unnamed_symbols = 0;
-        for i in 0..graph.len() as u32 {
-            let node = graph.node(i);
-            if !node.kind.is_symbol()
-                || dump.bytes()[node.offset as usize] >> 6 != INTERNED_IN_INITIAL_OBARRAY
-            {
-                continue;
-            }
+        for (i, retained) in interned {
             let Some(name) = names.name(i) else {
                 unnamed_symbols += 1;
                 continue;
@@ -78,14 +77,13 @@ impl Analysis {
                     node: i,
                     flags: Hashes::symbol_flags(dump, graph, i),
                     slots: COMPARED.map(|slot| hashes.slot(dump, graph, i, slot)),
-                    retained: dominators.retained(i),
+                    retained,
                 },
             );
         }
         let contents = contents(dump, graph, &hashes);
         Analysis {
             hashes,
-            dominators,
             symbols,
             unnamed_symbols,
             contents,
@@ -360,25 +358,26 @@ fn changed_strings(
 
 /// The sorted (content hash, node) list of [`Analysis::contents`].
 fn contents(dump: &Dump<'_>, graph: &Graph, hashes: &Hashes) -> Vec<(u64, u32)> {
-    let mut list: Vec<(u64, u32)> = (0..graph.len() as u32)
-        .filter(|&i| graph.node(i).kind != NodeKind::Raw)
-        .map(|i| {
-            let h = hashes.of(i);
-            if !graph.node(i).kind.is_symbol() {
-                return (h, i);
-            }
-            let slots = COMPARED.map(|s| hashes.slot(dump, graph, i, s));
-            let flags = Hashes::symbol_flags(dump, graph, i);
-            let mut bytes = [0u8; 40];
-            for (chunk, x) in bytes
-                .chunks_exact_mut(8)
-                .zip([h, flags, slots[0], slots[1], slots[2]])
-            {
-                chunk.copy_from_slice(&x.to_le_bytes());
-            }
-            (xxhash_rust::xxh3::xxh3_64(&bytes), i)
-        })
-        .collect();
+    let listed = |i: &u32| graph.node(*i).kind != NodeKind::Raw;
+    // Counted first: a list grown by doubling would reserve up to twice
+    // what it holds, and this one has an entry per object.
+    let mut list = Vec::with_capacity((0..graph.len() as u32).filter(listed).count());
+    list.extend((0..graph.len() as u32).filter(listed).map(|i| {
+        let h = hashes.of(i);
+        if !graph.node(i).kind.is_symbol() {
+            return (h, i);
+        }
+        let slots = COMPARED.map(|s| hashes.slot(dump, graph, i, s));
+        let flags = Hashes::symbol_flags(dump, graph, i);
+        let mut bytes = [0u8; 40];
+        for (chunk, x) in bytes
+            .chunks_exact_mut(8)
+            .zip([h, flags, slots[0], slots[1], slots[2]])
+        {
+            chunk.copy_from_slice(&x.to_le_bytes());
+        }
+        (xxhash_rust::xxh3::xxh3_64(&bytes), i)
+    }));
     list.sort_unstable();
     list
 }

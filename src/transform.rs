@@ -105,8 +105,11 @@ pub fn split(data: &[u8]) -> Option<Vec<Vec<u8>>> {
     let heap = &data[..geometry.cold_start as usize];
     streams[HEAP].reserve_exact(heap.len() - 8 * sites.len());
     let mut at = 0usize;
-    let mut pointers = Vec::with_capacity(sites.len() * 8);
-    for &site in &sites {
+    // Pointer words as 8 byte planes (byte `i` of word `r` at `i * n + r`),
+    // written in place.
+    let n = sites.len();
+    let mut pointers = vec![0u8; 8 * n];
+    for (r, &site) in sites.iter().enumerate() {
         let start = (site & !1) as usize;
         streams[HEAP].extend_from_slice(&heap[at..start]);
         let word = u64::from_le_bytes(heap[start..start + 8].try_into().expect("8 bytes"));
@@ -115,11 +118,13 @@ pub fn split(data: &[u8]) -> Option<Vec<Vec<u8>>> {
         } else {
             word
         };
-        pointers.extend_from_slice(&stored.to_le_bytes());
+        for (i, byte) in stored.to_le_bytes().into_iter().enumerate() {
+            pointers[i * n + r] = byte;
+        }
         at = start + 8;
     }
     streams[HEAP].extend_from_slice(&heap[at..]);
-    streams[POINTERS] = transpose(&pointers, 8);
+    streams[POINTERS] = pointers;
     // Cold heap data, then whatever lies between and after the tables.
     streams[COLD]
         .extend_from_slice(&data[geometry.cold_start as usize..geometry.tables_start as usize]);

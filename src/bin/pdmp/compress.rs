@@ -99,12 +99,19 @@ pub fn run_compress(args: &CompressArgs) -> Result<ExitCode, Failure> {
     let data = file.as_ref().map_or(&[][..], |f| f.bytes());
     let start = Instant::now();
     let bar = progress_bar(data.len() as u64, args.json);
-    let packed = container::compress(data, Options { fast: args.fast }, &|done| bar.inc(done))
-        .map_err(|e| Failure::in_file(&args.dump, e))?;
+    // Written straight into the temporary output, checked there.
+    let written = write_atomically_with(&output, |file| {
+        container::compress_into(
+            data,
+            Options { fast: args.fast },
+            &|done| bar.inc(done),
+            file,
+        )
+        .map_err(|e| Failure::in_file(&args.dump, e))
+    })?;
     bar.finish_and_clear();
-    write_atomically(&output, &packed.bytes)?;
-    let header =
-        container::Header::parse(&packed.bytes).map_err(|e| Failure::in_file(&output, e))?;
+    let header = &written.header;
+    let compressed_size = header.container_len();
     report(
         Report {
             schema_version: SCHEMA_VERSION,
@@ -112,10 +119,10 @@ pub fn run_compress(args: &CompressArgs) -> Result<ExitCode, Failure> {
             input: args.dump.display().to_string(),
             output: output.display().to_string(),
             original_size: data.len() as u64,
-            compressed_size: packed.bytes.len() as u64,
-            ratio: ratio(data.len(), packed.bytes.len()),
-            transform: packed.transform,
-            level: Some(packed.level),
+            compressed_size,
+            ratio: ratio(data.len(), compressed_size as usize),
+            transform: header.transform,
+            level: Some(written.level),
             checksum_kind: header.checksum_kind,
             checksum: header.checksum_hex(),
             milliseconds: start.elapsed().as_millis() as u64,
@@ -205,20 +212,31 @@ fn check_output(input: &Path, output: &Path, force: bool) -> Result<(), Failure>
 /// but a rename over an existing file makes ext4 write the new data out at
 /// once (its `auto_da_alloc` heuristic), about 10 ms for a dump.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    write_atomically_with(path, |file| {
+        file.write_all(bytes).map_err(|e| Failure::in_file(path, e))
+    })
+}
+
+/// [`write_atomically`] of what `write` writes into the temporary file.
+fn write_atomically_with<T>(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<T, Failure>,
+) -> Result<T, Failure> {
     let fail = |e: std::io::Error| Failure::in_file(path, e);
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
     let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    temp.write_all(bytes).map_err(fail)?;
+    let result = write(temp.as_file_mut())?;
     let replaces_file = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file());
     if replaces_file && exchange(temp.path(), path) {
         // The temporary name now holds the old file: dropping removes it.
-        return temp.close().map_err(fail);
+        temp.close().map_err(fail)?;
+        return Ok(result);
     }
     temp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    Ok(result)
 }
 
 /// Atomically swaps the files named `a` and `b`; false when the system
