@@ -379,6 +379,43 @@ impl<'a, E: Packed> Table<'a, E> {
         counts
     }
 
+    /// Whether the offsets strictly ascend, are 8-aligned and lie in
+    /// `[low, high]`, and every type number is a set bit of `types`: one
+    /// branch-free pass that the compiler vectorizes, for callers that take a
+    /// fast path on sound tables and look closer only at unsound ones.
+    pub fn all_sound(&self, low: u64, high: u64, types: u32) -> bool {
+        // offset = field * 4: compare fields against the rounded bounds
+        // (fields have 27 bits, so clamping to u32 changes nothing).
+        let low = u32::try_from(low.div_ceil(4)).unwrap_or(u32::MAX);
+        let high = u32::try_from(high / 4).unwrap_or(u32::MAX);
+        let entry_ok = |word: u32| {
+            let field = word & OFFSET_MASK;
+            (field & 1 == 0)
+                & (field >= low)
+                & (field <= high)
+                & ((types >> (word >> OFFSET_BITS)) & 1 != 0)
+        };
+        let Some(first) = self.bytes.get(..4) else {
+            return true;
+        };
+        let mut ok = entry_ok(le_u32(first));
+        // Each entry against the previous one, a block at a time (an early
+        // exit per block, none per entry).
+        let len = self.bytes.len() / 4;
+        let mut start = 1;
+        while ok && start < len {
+            let end = len.min(start + 4096);
+            let current = &self.bytes[4 * start..4 * end];
+            let previous = &self.bytes[4 * (start - 1)..4 * (end - 1)];
+            for (c, p) in current.chunks_exact(4).zip(previous.chunks_exact(4)) {
+                let (c, p) = (le_u32(c), le_u32(p));
+                ok &= entry_ok(c) & ((c & OFFSET_MASK) > (p & OFFSET_MASK));
+            }
+            start = end;
+        }
+        ok
+    }
+
     /// For each bound, how many entries have an offset below it: a
     /// branch-free pass that the compiler vectorizes.
     pub fn count_below<const N: usize>(&self, bounds: [u64; N]) -> [u64; N] {
