@@ -12,7 +12,10 @@ use std::marker::PhantomData;
 const OFFSET_BITS: u32 = 27;
 const ALIGNMENT_BITS: u32 = 2;
 
-fn split_packed(word: u32) -> (u64, u32) {
+/// A packed entry (dump relocation or object start) as `(offset, 5-bit type
+/// number)`.
+#[inline(always)]
+pub fn split_packed(word: u32) -> (u64, u32) {
     let offset = u64::from(word & OFFSET_MASK) << ALIGNMENT_BITS;
     (offset, word >> OFFSET_BITS)
 }
@@ -312,6 +315,11 @@ impl<'a, E: Entry> Table<'a, E> {
         Some(E::decode(bytes, self.layout))
     }
 
+    /// The table's bytes, entry after entry.
+    pub fn raw_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     /// Byte offset in the file of entry `index`.
     pub fn entry_offset(&self, index: usize) -> u64 {
         self.offset + index as u64 * E::SIZE
@@ -379,20 +387,27 @@ impl<'a, E: Packed> Table<'a, E> {
         counts
     }
 
-    /// Whether the offsets strictly ascend, are 8-aligned and lie in
-    /// `[low, high]`, and every type number is a set bit of `types`: one
-    /// branch-free pass that the compiler vectorizes, for callers that take a
-    /// fast path on sound tables and look closer only at unsound ones.
-    pub fn all_sound(&self, low: u64, high: u64, types: u32) -> bool {
+    /// Whether the offsets strictly ascend, are 8-aligned and lie in one
+    /// of the two inclusive ranges `within`, and every type number is a set
+    /// bit of `types`: one branch-free pass that the compiler vectorizes (it
+    /// is inlined, so a caller compiled for wider vectors gets them), for
+    /// callers that take a fast path on sound tables and look closer only at
+    /// unsound ones.
+    #[inline(always)]
+    pub fn all_sound(&self, within: [std::ops::RangeInclusive<u64>; 2], types: u32) -> bool {
         // offset = field * 4: compare fields against the rounded bounds
         // (fields have 27 bits, so clamping to u32 changes nothing).
-        let low = u32::try_from(low.div_ceil(4)).unwrap_or(u32::MAX);
-        let high = u32::try_from(high / 4).unwrap_or(u32::MAX);
+        let field_range = |r: &std::ops::RangeInclusive<u64>| {
+            (
+                u32::try_from(r.start().div_ceil(4)).unwrap_or(u32::MAX),
+                u32::try_from(r.end() / 4).unwrap_or(u32::MAX),
+            )
+        };
+        let [(low0, high0), (low1, high1)] = [field_range(&within[0]), field_range(&within[1])];
         let entry_ok = |word: u32| {
             let field = word & OFFSET_MASK;
             (field & 1 == 0)
-                & (field >= low)
-                & (field <= high)
+                & (((field >= low0) & (field <= high0)) | ((field >= low1) & (field <= high1)))
                 & ((types >> (word >> OFFSET_BITS)) & 1 != 0)
         };
         let Some(first) = self.bytes.get(..4) else {

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::header::{Header, Layout, Phase, FAILED_DUMP_MARKER, MAGIC};
 use crate::lisp::{LispType, VectorHeader};
 use crate::pvec::PvecNumbering;
-use crate::tables::{EmacsRelocValue, ObjectStart, ObjectStartTable, RelocKind};
+use crate::tables::{split_packed, EmacsRelocValue, ObjectStart, ObjectStartTable, RelocKind};
 
 /// How many offending entries a failed check keeps as examples.
 pub const MAX_EXAMPLES: usize = 5;
@@ -239,12 +239,64 @@ const LATER_CHECKS: [(&str, Basis, &str); 27] = [
 
 /// Runs every check on a dump whose header parsed.
 pub fn verify(dump: &Dump<'_>) -> Verification {
-    let numbering = dump.pvec_numbering().numbering;
-    let mut v = Verifier::new(dump, numbering);
+    // Two halves of similar cost. This thread detects the pvec numbering,
+    // checks the object starts (building the index) and every object with
+    // its Lisp slots; the other scans the heap for placeholders meanwhile
+    // (mapping its pages for both), then checks the relocation tables
+    // against the index. A second thread pays only on big dumps.
+    let entries =
+        dump.object_starts().len() + dump.dump_relocs().map(|(_, t)| t.len()).sum::<usize>();
+    let (numbering, later) = if entries >= PARALLEL_ENTRIES {
+        std::thread::scope(|scope| {
+            let (send, receive) =
+                std::sync::mpsc::sync_channel::<(Option<PvecNumbering>, Option<ObjectIndex>)>(1);
+            let relocs = scope.spawn(move || {
+                let mut mine = fresh_checks();
+                // Needs nothing but the header.
+                Verifier::new(dump, None).placeholders(&mut mine);
+                // Nothing arrives only if the other thread panicked.
+                let Ok((numbering, index)) = receive.recv() else {
+                    return (mine, (0, 0), None);
+                };
+                let v = Verifier::new(dump, numbering);
+                let phases = v.dump_relocs(&mut mine, index.as_ref());
+                v.emacs_relocs(&mut mine, index.as_ref());
+                (mine, phases, index)
+            });
+            let numbering = dump.pvec_numbering().numbering;
+            let mut v = Verifier::new(dump, numbering);
+            let mut checks = fresh_checks();
+            v.geometry(&mut checks);
+            let index = v.object_starts(&mut checks);
+            let sorted = index.is_some();
+            // The receiver is gone only if the other thread panicked, which
+            // the join below reports.
+            let _ = send.send((numbering, index));
+            let objects = v.objects(&mut checks, sorted);
+            let (theirs, phases, index) = relocs.join().expect("relocation checks do not panic");
+            for (check, other) in checks.iter_mut().zip(theirs) {
+                check.absorb(other);
+            }
+            v.finish(&mut checks, index, objects, phases);
+            (numbering, checks)
+        })
+    } else {
+        let numbering = dump.pvec_numbering().numbering;
+        let mut v = Verifier::new(dump, numbering);
+        let mut checks = fresh_checks();
+        v.geometry(&mut checks);
+        let index = v.object_starts(&mut checks);
+        let objects = v.objects(&mut checks, index.is_some());
+        v.placeholders(&mut checks);
+        let phases = v.dump_relocs(&mut checks, index.as_ref());
+        v.emacs_relocs(&mut checks, index.as_ref());
+        v.finish(&mut checks, index, objects, phases);
+        (numbering, checks)
+    };
     let mut header = Check::new("header", Basis::Writer, HEADER_DESCRIPTION);
     header.tick();
     let mut checks = vec![header];
-    checks.extend(v.run());
+    checks.extend(later);
     Verification {
         layout: Some(dump.header().layout),
         pvec_numbering: numbering,
@@ -453,55 +505,18 @@ impl<'d, 'a> Verifier<'d, 'a> {
         }
     }
 
-    fn run(&mut self) -> Vec<Check> {
-        let mut checks = fresh_checks();
-        self.geometry(&mut checks);
-        // Two halves of similar cost: this thread checks the object starts
-        // (building the index) and then every object with its Lisp slots;
-        // the other scans for placeholders while the index is built, then
-        // checks the relocation tables against it. A second thread pays only
-        // on big dumps.
-        let entries = self.dump.object_starts().len()
-            + self.dump.dump_relocs().map(|(_, t)| t.len()).sum::<usize>();
-        let this = &*self;
-        let (index, objects, (late, very_late)) = if entries >= PARALLEL_ENTRIES {
-            std::thread::scope(|scope| {
-                let (send, receive) = std::sync::mpsc::sync_channel(1);
-                let relocs = scope.spawn(move || {
-                    let mut mine = fresh_checks();
-                    this.placeholders(&mut mine);
-                    // Nothing arrives only if the other thread panicked.
-                    let index: Option<ObjectIndex<'a>> = receive.recv().ok().flatten();
-                    let phases = this.dump_relocs(&mut mine, index.as_ref());
-                    this.emacs_relocs(&mut mine, index.as_ref());
-                    (mine, phases, index)
-                });
-                let index = this.object_starts(&mut checks);
-                let sorted = index.is_some();
-                // The receiver is gone only if the other thread panicked,
-                // which the join below reports.
-                let _ = send.send(index);
-                let objects = this.objects(&mut checks, sorted);
-                let (theirs, phases, index) =
-                    relocs.join().expect("relocation checks do not panic");
-                for (check, other) in checks.iter_mut().zip(theirs) {
-                    check.absorb(other);
-                }
-                (index, objects, phases)
-            })
-        } else {
-            let index = this.object_starts(&mut checks);
-            let objects = this.objects(&mut checks, index.is_some());
-            this.placeholders(&mut checks);
-            let phases = this.dump_relocs(&mut checks, index.as_ref());
-            this.emacs_relocs(&mut checks, index.as_ref());
-            (index, objects, phases)
-        };
+    /// The checks that need every object and relocation seen first.
+    fn finish(
+        &mut self,
+        checks: &mut [Check],
+        index: Option<ObjectIndex<'a>>,
+        objects: ObjectCounts,
+        (late, very_late): (u64, u64),
+    ) {
         self.index = index;
         self.objects = objects;
-        self.native_comp_counts(&mut checks, late, very_late);
-        self.hash_list(&mut checks);
-        checks
+        self.native_comp_counts(checks, late, very_late);
+        self.hash_list(checks);
     }
 
     fn in_discardable(&self, offset: u64) -> bool {
@@ -561,6 +576,22 @@ impl<'d, 'a> Verifier<'d, 'a> {
     /// Order, tags and placement of the object starts; returns the index when
     /// they allow one (its bits are set in the same pass).
     fn object_starts(&self, checks: &mut [Check]) -> Option<ObjectIndex<'a>> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { self.object_starts_avx2(checks) };
+        }
+        self.object_starts_body(checks)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn object_starts_avx2(&self, checks: &mut [Check]) -> Option<ObjectIndex<'a>> {
+        self.object_starts_body(checks)
+    }
+
+    #[inline(always)]
+    fn object_starts_body(&self, checks: &mut [Check]) -> Option<ObjectIndex<'a>> {
         let checked = [
             index(checks, "object_starts_order"),
             index(checks, "object_starts_tags"),
@@ -577,6 +608,16 @@ impl<'d, 'a> Verifier<'d, 'a> {
         let (discardable_start, cold_start) =
             (self.header.discardable_start, self.header.cold_start);
         let mut groups = ObjectIndex::empty_groups(tables_start);
+        // Fast path: a sound table needs only its bits set.
+        // (A header is never empty, so a range ending at 0 is empty.)
+        let hot = header_size..=discardable_start.min(tables_start).saturating_sub(1);
+        let cold = cold_start.max(header_size)..=tables_start.saturating_sub(1);
+        if table.all_sound([hot, cold], heap_tags) {
+            for (offset, _) in table.raw() {
+                ObjectIndex::set(&mut groups, offset);
+            }
+            return Some(ObjectIndex::build(table, groups));
+        }
         let mut sorted = true;
         // Each offset must be at least one past the previous one.
         let mut floor = 0u64;
@@ -900,15 +941,18 @@ impl<'d, 'a> Verifier<'d, 'a> {
     /// one (the object lookup counts bits once per Lisp-value relocation).
     fn dump_relocs(&self, checks: &mut [Check], starts: Option<&ObjectIndex<'a>>) -> (u64, u64) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("popcnt") {
-            // SAFETY: the CPU supports popcnt, checked just above.
+        if std::arch::is_x86_feature_detected!("popcnt")
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("bmi2")
+        {
+            // SAFETY: the CPU supports both, checked just above.
             return unsafe { self.dump_relocs_popcnt(checks, starts) };
         }
         self.dump_relocs_body(checks, starts)
     }
 
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "popcnt")]
+    #[target_feature(enable = "popcnt,avx2,bmi2")]
     unsafe fn dump_relocs_popcnt(
         &self,
         checks: &mut [Check],
@@ -990,30 +1034,20 @@ impl<'d, 'a> Verifier<'d, 'a> {
             let allowed_types = (0..32)
                 .filter(|&t| allowed[t])
                 .fold(0u32, |m, t| m | 1 << t);
-            let sound = cold_start
-                .checked_sub(8)
-                .is_some_and(|high| table.all_sound(header_size, high, allowed_types));
-            if let (true, Some(starts)) = (sound, starts) {
-                // Fast path: only the targets are left to check, most of
-                // them Lisp values.
-                let mut lisp_values = 0u64;
-                for (i, (site, t)) in table.raw().enumerate() {
-                    let t = t as usize & 31;
-                    let tag = lv_tag[t];
-                    if tag == u32::MAX {
-                        targets.check(checks, i, site, t);
-                        continue;
+            let sound = cold_start.checked_sub(8).is_some_and(|high| {
+                table.all_sound([header_size..=high, header_size..=high], allowed_types)
+            });
+            if sound {
+                // Fast path: only the targets are left to check. A lean
+                // loop passes the sound ones and stops at any other.
+                let mut i = 0;
+                while i < table.len() {
+                    i = targets.quick(i);
+                    if let Some((site, t)) = table.raw_get(i) {
+                        targets.check(checks, i, site, t as usize & 31);
                     }
-                    lisp_values += 1;
-                    // A sound site keeps the word inside the file.
-                    let word = data
-                        .get(site as usize..site as usize + 8)
-                        .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
-                    if !starts.has(word, tag) {
-                        targets.bad(checks, i, site, word, t);
-                    }
+                    i += 1;
                 }
-                targets.examined[CLASS_LV as usize] += lisp_values;
                 continue;
             }
             // Each site must be at least one past the previous one.
@@ -1354,28 +1388,40 @@ impl<'d, 'a> Verifier<'d, 'a> {
         }
     }
 
+    /// Scans the heap for placeholder words.
     fn placeholders(&self, checks: &mut [Check]) {
-        let i_placeholders = index(checks, "placeholders");
-        let c = &mut checks[i_placeholders];
-        let start = self.header_size.next_multiple_of(8);
-        let Ok(heap) = self
+        let c = check(checks, "placeholders");
+        let from = self.header_size.next_multiple_of(8);
+        let Ok(part) = self
             .dump
-            .bytes_at(start, self.tables_start.saturating_sub(start), "heap")
+            .bytes_at(from, self.tables_start.saturating_sub(from), "heap")
         else {
             return;
         };
-        // A vectorized search for the word's bytes; only 8-aligned hits count
-        // (the needle overlaps no shifted copy of itself, so none is hidden).
-        let needle = PLACEHOLDER_WORD.to_le_bytes();
-        for found in memchr::memmem::find_iter(heap, &needle) {
-            if found % 8 == 0 {
-                let at = start + found as u64;
-                c.fail(at, || {
-                    format!("placeholder word 0xDEADF00D at {at} was never patched")
-                });
+        // Only 8-aligned words count. Blocks of 64 words are tested for the
+        // word's low half in a vectorized pass of 32-bit compares; a block
+        // with a hit is looked at word by word.
+        let low_half = PLACEHOLDER_WORD as u32;
+        for (b, block) in part.chunks(512).enumerate() {
+            let halves = block
+                .chunks_exact(4)
+                .map(|w| u32::from_le_bytes(w.try_into().expect("4")));
+            if halves.map(|half| u32::from(half == low_half)).sum::<u32>() == 0 {
+                continue;
+            }
+            let words = block
+                .chunks_exact(8)
+                .map(|w| u64::from_le_bytes(w.try_into().expect("8")));
+            for (k, word) in words.enumerate() {
+                if word == PLACEHOLDER_WORD {
+                    let at = from + 512 * b as u64 + 8 * k as u64;
+                    c.fail(at, || {
+                        format!("placeholder word 0xDEADF00D at {at} was never patched")
+                    });
+                }
             }
         }
-        c.checked = heap.len() as u64 / 8;
+        c.checked = part.len() as u64 / 8;
     }
 }
 
@@ -1569,6 +1615,51 @@ impl Targets<'_, '_, '_> {
         if !ok {
             self.bad(checks, i, site, word, t);
         }
+    }
+
+    /// Checks the targets of entries `from..` of a structurally sound
+    /// table up to the first that is not a passing Lisp value, raw pointer
+    /// or emacs-relative value; returns its position (the table's length
+    /// when there is none). Few live values keep the loop in registers.
+    #[inline(always)]
+    fn quick(&mut self, from: usize) -> usize {
+        let entries = self.table.raw_bytes();
+        let Some(rest) = entries.get(4 * from..) else {
+            return from;
+        };
+        let (data, class, lv_tag) = (self.data, &self.class, &self.lv_tag);
+        let (heap_end, discardable) = (self.heap_end, self.discardable.clone());
+        let mut counts = [0u64; 4];
+        let mut stop = from + rest.len() / 4;
+        for (k, entry) in rest.chunks_exact(4).enumerate() {
+            let (site, t) = split_packed(u32::from_le_bytes(entry.try_into().expect("4 bytes")));
+            let t = t as usize & 31;
+            let Some(word) = data.get(site as usize..site as usize + 8) else {
+                stop = from + k;
+                break;
+            };
+            let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+            let c = class[t];
+            let ok = match c {
+                CLASS_LV => match self.starts {
+                    Some(starts) => starts.has(word, lv_tag[t]),
+                    None => false,
+                },
+                CLASS_PTR_RAW => word > 0 && word < heap_end && !discardable.contains(&word),
+                CLASS_EMACS => i32::try_from(word as i64).is_ok(),
+                CLASS_NONE => true,
+                _ => false,
+            };
+            if !ok {
+                stop = from + k;
+                break;
+            }
+            counts[c as usize] += 1;
+        }
+        for (class, n) in counts.into_iter().enumerate() {
+            self.examined[class] += n;
+        }
+        stop
     }
 
     /// Reports the target of entry `i`, which failed its fast check or has
