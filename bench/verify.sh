@@ -2,6 +2,8 @@
 # Full `pdmp verify` of the distribution dump against Emacs's own load of the
 # same dump (pdumper-stats load-time), measured in the same run.
 # Goal: verify <= 0.5 x Emacs's load time.
+# BASELINE=path/to/older/pdmp adds that binary to the same hyperfine run
+# (before/after figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { echo "install hyperfine (apt-get install -y hyperfine)"; exit 2; }
@@ -19,10 +21,13 @@ done | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]*1000}')
 json=$(mktemp)
 trap 'rm -f "$json"' EXIT
 hyperfine --warmup 3 --runs "$RUNS" -N --export-json "$json" \
-  "target/release/pdmp verify $DUMP" >&2
+  "target/release/pdmp verify $DUMP" ${BASELINE:+"$BASELINE verify $DUMP"} >&2
 verify_ms=$(python3 -c "import json,sys; print('%.2f' % (json.load(open(sys.argv[1]))['results'][0]['median']*1000))" "$json")
 cpu=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print('user %.2f ms, system %.2f ms' % (r['user']*1000, r['system']*1000))" "$json")
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "${BASELINE:-}" ]; then
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][1]; print('baseline %s median: %.2f ms (user %.2f ms, system %.2f ms)' % (sys.argv[2], r['median']*1000, r['user']*1000, r['system']*1000))" "$json" "$BASELINE"
+fi
 peak_kb=$( { /usr/bin/time -f '%M' target/release/pdmp verify "$DUMP" >/dev/null; } 2>&1 | tail -1)
 echo "dump: $DUMP ($(stat -c %s "$DUMP") bytes)"
 echo "pdmp verify median: ${verify_ms} ms ($cpu); peak RSS ${peak_kb} KiB"

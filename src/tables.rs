@@ -12,7 +12,10 @@ use std::marker::PhantomData;
 const OFFSET_BITS: u32 = 27;
 const ALIGNMENT_BITS: u32 = 2;
 
-fn split_packed(word: u32) -> (u64, u32) {
+/// A packed entry (dump relocation or object start) as `(offset, 5-bit type
+/// number)`.
+#[inline(always)]
+pub fn split_packed(word: u32) -> (u64, u32) {
     let offset = u64::from(word & OFFSET_MASK) << ALIGNMENT_BITS;
     (offset, word >> OFFSET_BITS)
 }
@@ -322,6 +325,11 @@ impl<'a, E: Entry> Table<'a, E> {
         )
     }
 
+    /// The table's bytes, entry after entry.
+    pub fn raw_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     /// Byte offset in the file of entry `index`.
     pub fn entry_offset(&self, index: usize) -> u64 {
         self.offset + index as u64 * E::SIZE
@@ -427,6 +435,50 @@ impl<'a, E: Packed> Table<'a, E> {
                     .sum::<u32>()
                     == 0
             })
+    }
+
+    /// Whether the offsets strictly ascend, are 8-aligned and lie in one
+    /// of the two inclusive ranges `within`, and every type number is a set
+    /// bit of `types`: one branch-free pass that the compiler vectorizes (it
+    /// is inlined, so a caller compiled for wider vectors gets them), for
+    /// callers that take a fast path on sound tables and look closer only at
+    /// unsound ones.
+    #[inline(always)]
+    pub fn all_sound(&self, within: [std::ops::RangeInclusive<u64>; 2], types: u32) -> bool {
+        // offset = field * 4: compare fields against the rounded bounds
+        // (fields have 27 bits, so clamping to u32 changes nothing).
+        let field_range = |r: &std::ops::RangeInclusive<u64>| {
+            (
+                u32::try_from(r.start().div_ceil(4)).unwrap_or(u32::MAX),
+                u32::try_from(r.end() / 4).unwrap_or(u32::MAX),
+            )
+        };
+        let [(low0, high0), (low1, high1)] = [field_range(&within[0]), field_range(&within[1])];
+        let entry_ok = |word: u32| {
+            let field = word & OFFSET_MASK;
+            (field & 1 == 0)
+                & (((field >= low0) & (field <= high0)) | ((field >= low1) & (field <= high1)))
+                & ((types >> (word >> OFFSET_BITS)) & 1 != 0)
+        };
+        let Some(first) = self.bytes.get(..4) else {
+            return true;
+        };
+        let mut ok = entry_ok(le_u32(first));
+        // Each entry against the previous one, a block at a time (an early
+        // exit per block, none per entry).
+        let len = self.bytes.len() / 4;
+        let mut start = 1;
+        while ok && start < len {
+            let end = len.min(start + 4096);
+            let current = &self.bytes[4 * start..4 * end];
+            let previous = &self.bytes[4 * (start - 1)..4 * (end - 1)];
+            for (c, p) in current.chunks_exact(4).zip(previous.chunks_exact(4)) {
+                let (c, p) = (le_u32(c), le_u32(p));
+                ok &= entry_ok(c) & ((c & OFFSET_MASK) > (p & OFFSET_MASK));
+            }
+            start = end;
+        }
+        ok
     }
 
     /// For each bound, how many entries have an offset below it: by binary

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::header::{Header, Layout, Phase, FAILED_DUMP_MARKER, MAGIC};
 use crate::lisp::{LispType, VectorHeader};
 use crate::pvec::PvecNumbering;
-use crate::tables::{EmacsRelocValue, ObjectStart, ObjectStartTable, RelocKind};
+use crate::tables::{split_packed, EmacsRelocValue, ObjectStart, ObjectStartTable, RelocKind};
 
 /// How many offending entries a failed check keeps as examples.
 pub const MAX_EXAMPLES: usize = 5;
@@ -239,12 +239,64 @@ const LATER_CHECKS: [(&str, Basis, &str); 27] = [
 
 /// Runs every check on a dump whose header parsed.
 pub fn verify(dump: &Dump<'_>) -> Verification {
-    let numbering = dump.pvec_numbering().numbering;
-    let mut v = Verifier::new(dump, numbering);
+    // Two halves of similar cost. This thread detects the pvec numbering,
+    // checks the object starts (building the index) and every object with
+    // its Lisp slots; the other scans the heap for placeholders meanwhile
+    // (mapping its pages for both), then checks the relocation tables
+    // against the index. A second thread pays only on big dumps.
+    let entries =
+        dump.object_starts().len() + dump.dump_relocs().map(|(_, t)| t.len()).sum::<usize>();
+    let (numbering, later) = if entries >= PARALLEL_ENTRIES {
+        std::thread::scope(|scope| {
+            let (send, receive) =
+                std::sync::mpsc::sync_channel::<(Option<PvecNumbering>, Option<ObjectIndex>)>(1);
+            let relocs = scope.spawn(move || {
+                let mut mine = fresh_checks();
+                // Needs nothing but the header.
+                Verifier::new(dump, None).placeholders(&mut mine);
+                // Nothing arrives only if the other thread panicked.
+                let Ok((numbering, index)) = receive.recv() else {
+                    return (mine, (0, 0), None);
+                };
+                let v = Verifier::new(dump, numbering);
+                let phases = v.dump_relocs(&mut mine, index.as_ref());
+                v.emacs_relocs(&mut mine, index.as_ref());
+                (mine, phases, index)
+            });
+            let numbering = dump.pvec_numbering().numbering;
+            let mut v = Verifier::new(dump, numbering);
+            let mut checks = fresh_checks();
+            v.geometry(&mut checks);
+            let index = v.object_starts(&mut checks);
+            let sorted = index.is_some();
+            // The receiver is gone only if the other thread panicked, which
+            // the join below reports.
+            let _ = send.send((numbering, index));
+            let objects = v.objects(&mut checks, sorted);
+            let (theirs, phases, index) = relocs.join().expect("relocation checks do not panic");
+            for (check, other) in checks.iter_mut().zip(theirs) {
+                check.absorb(other);
+            }
+            v.finish(&mut checks, index, objects, phases);
+            (numbering, checks)
+        })
+    } else {
+        let numbering = dump.pvec_numbering().numbering;
+        let mut v = Verifier::new(dump, numbering);
+        let mut checks = fresh_checks();
+        v.geometry(&mut checks);
+        let index = v.object_starts(&mut checks);
+        let objects = v.objects(&mut checks, index.is_some());
+        v.placeholders(&mut checks);
+        let phases = v.dump_relocs(&mut checks, index.as_ref());
+        v.emacs_relocs(&mut checks, index.as_ref());
+        v.finish(&mut checks, index, objects, phases);
+        (numbering, checks)
+    };
     let mut header = Check::new("header", Basis::Writer, HEADER_DESCRIPTION);
     header.tick();
     let mut checks = vec![header];
-    checks.extend(v.run());
+    checks.extend(later);
     Verification {
         layout: Some(dump.header().layout),
         pvec_numbering: numbering,
@@ -254,86 +306,85 @@ pub fn verify(dump: &Dump<'_>) -> Verification {
 
 /// One bit per 8-byte word below the first table saying "an object starts
 /// here", with ranks mapping a set bit to its entry in the (sorted)
-/// object-starts table: 16 bits per 64 words (set bits before the word in
-/// its block of [`RANK_BLOCK`] words) plus 32 bits per block.
+/// object-starts table. The bits come in groups of four 64-bit words (256
+/// words of the file) followed by a rank word: how many object starts precede
+/// the group (low 32 bits) and, in its top three bytes, how many precede each
+/// of the group's bit words 1 to 3 within the group. A lookup reads one
+/// group: 1.25 bits per word of the file.
 struct ObjectIndex<'a> {
-    bits: Vec<u64>,
-    word_rank: Vec<u16>,
-    block_rank: Vec<u32>,
+    groups: Vec<u64>,
     table: ObjectStartTable<'a>,
 }
 
-/// Bit words per rank block: at most 64 * 1023 bits precede a word inside
-/// its block, which fits a u16.
-const RANK_BLOCK: usize = 1024;
+/// 64-bit words per group of [`ObjectIndex`]: four of bits, one of ranks.
+const GROUP: usize = 5;
 
 impl<'a> ObjectIndex<'a> {
-    /// Bit words covering `limit` bytes, all clear.
-    fn empty_bits(limit: u64) -> Vec<u64> {
-        vec![0u64; (limit.div_ceil(8) as usize).div_ceil(64)]
+    /// Groups covering `limit` bytes, all bits clear.
+    fn empty_groups(limit: u64) -> Vec<u64> {
+        vec![0u64; (limit.div_ceil(8) as usize).div_ceil(256) * GROUP]
     }
 
-    /// Only valid when `bits` has one bit set per entry of `table`, which is
-    /// 8-aligned and strictly ascending.
-    fn build(table: ObjectStartTable<'a>, bits: Vec<u64>) -> ObjectIndex<'a> {
-        let mut word_rank = Vec::with_capacity(bits.len());
-        let mut block_rank = Vec::with_capacity(bits.len().div_ceil(RANK_BLOCK));
-        let mut total = 0u32;
-        for block in bits.chunks(RANK_BLOCK) {
-            block_rank.push(total);
-            let mut within = 0u32;
-            for word in block {
-                word_rank.push(within as u16);
-                within += word.count_ones();
+    /// Sets the bit of the 8-aligned `offset` (ignored beyond the groups).
+    #[inline(always)]
+    fn set(groups: &mut [u64], offset: u64) {
+        let word = offset >> 3;
+        let at = (word >> 8) as usize * GROUP + ((word >> 6) & 3) as usize;
+        if let Some(bits) = groups.get_mut(at) {
+            *bits |= 1 << (word & 63);
+        }
+    }
+
+    /// Only valid when `groups` has one bit set per entry of `table`, which
+    /// is 8-aligned and strictly ascending.
+    fn build(table: ObjectStartTable<'a>, mut groups: Vec<u64>) -> ObjectIndex<'a> {
+        let mut total = 0u64;
+        for group in groups.chunks_exact_mut(GROUP) {
+            let mut ranks = total;
+            let mut within = 0u64;
+            for (j, bits) in group[..4].iter().enumerate() {
+                // At most 192 bits precede bit word 3 in its group.
+                ranks |= within << (32 + 8 * j);
+                within += u64::from(bits.count_ones());
             }
+            group[4] = ranks;
             total += within;
         }
-        ObjectIndex {
-            bits,
-            word_rank,
-            block_rank,
-            table,
+        ObjectIndex { groups, table }
+    }
+
+    /// The rank (table entry) of the object starting exactly at `offset`.
+    #[inline(always)]
+    fn rank(&self, offset: u64) -> Option<usize> {
+        let word = usize::try_from(offset >> 3).ok()?;
+        let start = (word >> 8).checked_mul(GROUP)?;
+        let group = self.groups.get(start..start + GROUP)?;
+        let j = (word >> 6) & 3;
+        let bits = group[j];
+        let bit = word & 63;
+        if offset & 7 != 0 || (bits >> bit) & 1 == 0 {
+            return None;
         }
+        let ranks = group[4];
+        let rank = (ranks & 0xffff_ffff)
+            + ((ranks >> (32 + 8 * j)) & 0xff)
+            + u64::from((bits & ((1u64 << bit) - 1)).count_ones());
+        Some(rank as usize)
     }
 
     /// The object starting exactly at `offset`.
-    #[inline]
     fn find(&self, offset: u64) -> Option<ObjectStart> {
-        if !offset.is_multiple_of(8) {
-            return None;
-        }
-        let word = usize::try_from(offset / 8).ok()?;
-        let (index, bit) = (word / 64, word % 64);
-        let bits = *self.bits.get(index)?;
-        if (bits >> bit) & 1 == 0 {
-            return None;
-        }
-        let rank = self.block_rank[index / RANK_BLOCK]
-            + u32::from(self.word_rank[index])
-            + (bits & ((1u64 << bit) - 1)).count_ones();
-        self.table.get(rank as usize)
+        self.table.get(self.rank(offset)?)
     }
 
     /// Whether an object with the 5-bit type `type_bits` starts exactly at
     /// `offset`: the fast path of [`Self::find`], reading the table entry raw.
     #[inline(always)]
     fn has(&self, offset: u64, type_bits: u32) -> bool {
-        let Ok(word) = usize::try_from(offset >> 3) else {
-            return false;
-        };
-        let (index, bit) = (word / 64, word % 64);
-        let Some(&bits) = self.bits.get(index) else {
-            return false;
-        };
-        if offset & 7 != 0 || (bits >> bit) & 1 == 0 {
-            return false;
+        match self.rank(offset).and_then(|rank| self.table.raw_get(rank)) {
+            Some((_, t)) => t == type_bits,
+            None => false,
         }
-        let rank = self.block_rank[index / RANK_BLOCK]
-            + u32::from(self.word_rank[index])
-            + (bits & ((1u64 << bit) - 1)).count_ones();
-        self.table
-            .raw_get(rank as usize)
-            .is_some_and(|(_, t)| t == type_bits)
     }
 }
 
@@ -368,6 +419,13 @@ struct PvecNumbers {
     sub_char_table: Option<u8>,
     count: u8,
 }
+
+/// Type numbers of the object-start tags the per-object pass sizes.
+const SYMBOL: u32 = LispType::Symbol as u32;
+const CONS: u32 = LispType::Cons as u32;
+const STRING: u32 = LispType::String as u32;
+const VECTORLIKE: u32 = LispType::Vectorlike as u32;
+const FLOAT: u32 = LispType::Float as u32;
 
 /// What the relocation loop checks at a site, by relocation type: nothing,
 /// a Lisp-value target, a raw heap pointer, an emacs-relative value, or (out
@@ -447,43 +505,18 @@ impl<'d, 'a> Verifier<'d, 'a> {
         }
     }
 
-    fn run(&mut self) -> Vec<Check> {
-        let mut checks = fresh_checks();
-        self.geometry(&mut checks);
-        let sorted = self.object_starts(&mut checks);
-        // Two independent halves of similar cost: the relocation tables with
-        // the placeholder scan, and the objects with their Lisp slots. A
-        // second thread pays only on big dumps.
-        let entries = self.dump.object_starts().len()
-            + self.dump.dump_relocs().map(|(_, t)| t.len()).sum::<usize>();
-        let this = &*self;
-        let (objects, (late, very_late)) = if entries >= PARALLEL_ENTRIES {
-            std::thread::scope(|scope| {
-                let relocs = scope.spawn(|| {
-                    let mut mine = fresh_checks();
-                    let phases = this.dump_relocs(&mut mine);
-                    this.emacs_relocs(&mut mine);
-                    this.placeholders(&mut mine);
-                    (mine, phases)
-                });
-                let objects = this.objects(&mut checks, sorted);
-                let (theirs, phases) = relocs.join().expect("relocation checks do not panic");
-                for (check, other) in checks.iter_mut().zip(theirs) {
-                    check.absorb(other);
-                }
-                (objects, phases)
-            })
-        } else {
-            let objects = this.objects(&mut checks, sorted);
-            this.placeholders(&mut checks);
-            let phases = this.dump_relocs(&mut checks);
-            this.emacs_relocs(&mut checks);
-            (objects, phases)
-        };
+    /// The checks that need every object and relocation seen first.
+    fn finish(
+        &mut self,
+        checks: &mut [Check],
+        index: Option<ObjectIndex<'a>>,
+        objects: ObjectCounts,
+        (late, very_late): (u64, u64),
+    ) {
+        self.index = index;
         self.objects = objects;
-        self.native_comp_counts(&mut checks, late, very_late);
-        self.hash_list(&mut checks);
-        checks
+        self.native_comp_counts(checks, late, very_late);
+        self.hash_list(checks);
     }
 
     fn in_discardable(&self, offset: u64) -> bool {
@@ -540,10 +573,25 @@ impl<'d, 'a> Verifier<'d, 'a> {
         });
     }
 
-    /// Order, tags and placement of the object starts; builds the index when
-    /// they allow it (its bits are set in the same pass). Returns whether
-    /// they do.
-    fn object_starts(&mut self, checks: &mut [Check]) -> bool {
+    /// Order, tags and placement of the object starts; returns the index when
+    /// they allow one (its bits are set in the same pass).
+    fn object_starts(&self, checks: &mut [Check]) -> Option<ObjectIndex<'a>> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { self.object_starts_avx2(checks) };
+        }
+        self.object_starts_body(checks)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn object_starts_avx2(&self, checks: &mut [Check]) -> Option<ObjectIndex<'a>> {
+        self.object_starts_body(checks)
+    }
+
+    #[inline(always)]
+    fn object_starts_body(&self, checks: &mut [Check]) -> Option<ObjectIndex<'a>> {
         let checked = [
             index(checks, "object_starts_order"),
             index(checks, "object_starts_tags"),
@@ -553,45 +601,59 @@ impl<'d, 'a> Verifier<'d, 'a> {
         for c in checked {
             checks[c].checked += table.len() as u64;
         }
-        let heap_tag: [bool; 32] = std::array::from_fn(|t| heap_tag(t as i64).is_some());
+        let heap_tags = (0..32u32)
+            .filter(|&t| heap_tag(t.into()).is_some())
+            .fold(0u32, |mask, t| mask | 1 << t);
         let (header_size, tables_start) = (self.header_size, self.tables_start);
-        let discardable = self.header.discardable_start..self.header.cold_start;
-        let mut bits = ObjectIndex::empty_bits(tables_start);
+        let (discardable_start, cold_start) =
+            (self.header.discardable_start, self.header.cold_start);
+        let mut groups = ObjectIndex::empty_groups(tables_start);
+        // Fast path: a sound table needs only its bits set.
+        // (A header is never empty, so a range ending at 0 is empty.)
+        let hot = header_size..=discardable_start.min(tables_start).saturating_sub(1);
+        let cold = cold_start.max(header_size)..=tables_start.saturating_sub(1);
+        if table.all_sound([hot, cold], heap_tags) {
+            for (offset, _) in table.raw() {
+                ObjectIndex::set(&mut groups, offset);
+            }
+            return Some(ObjectIndex::build(table, groups));
+        }
         let mut sorted = true;
-        let mut previous: Option<u64> = None;
+        // Each offset must be at least one past the previous one.
+        let mut floor = 0u64;
         for (i, (offset, t)) in table.raw().enumerate() {
-            let ordered = previous.is_none_or(|p| p < offset);
-            let aligned = offset.is_multiple_of(8);
-            let tagged = heap_tag[t as usize & 31];
-            let placed =
-                (offset >= header_size) & !discardable.contains(&offset) & (offset < tables_start);
+            let ordered = offset >= floor;
+            let aligned = offset & 7 == 0;
+            let tagged = (heap_tags >> (t & 31)) & 1 != 0;
+            let placed = (offset >= header_size)
+                & ((offset < discardable_start) | (offset >= cold_start))
+                & (offset < tables_start);
             if !(ordered & aligned & tagged & placed) {
+                let previous = (i > 0).then(|| floor - 1);
                 self.bad_object_start(checks, checked, i, (offset, t), previous);
+                sorted &= ordered & aligned & (offset < tables_start);
             }
-            sorted &= ordered & aligned & (offset < tables_start);
+            floor = offset + 1;
             if sorted {
-                let word = (offset / 8) as usize;
-                bits[word / 64] |= 1 << (word % 64);
+                ObjectIndex::set(&mut groups, offset);
             }
-            previous = Some(offset);
         }
         if sorted {
-            self.index = Some(ObjectIndex::build(table, bits));
-        } else {
-            for name in [
-                "object_extents",
-                "dump_lv_targets",
-                "emacs_relocs_dump_lv_targets",
-                "bignum_sites",
-                "native_comp_sites",
-                "native_comp_counts",
-                "hash_list",
-                "lisp_slots",
-            ] {
-                check(checks, name).skip("object_starts is not sorted, aligned and in place");
-            }
+            return Some(ObjectIndex::build(table, groups));
         }
-        sorted
+        for name in [
+            "object_extents",
+            "dump_lv_targets",
+            "emacs_relocs_dump_lv_targets",
+            "bignum_sites",
+            "native_comp_sites",
+            "native_comp_counts",
+            "hash_list",
+            "lisp_slots",
+        ] {
+            check(checks, name).skip("object_starts is not sorted, aligned and in place");
+        }
+        None
     }
 
     /// Reports what is wrong with one object start (rare: kept out of the
@@ -639,124 +701,118 @@ impl<'d, 'a> Verifier<'d, 'a> {
     /// cold objects, extents and (when the object starts are sorted) the
     /// unrelocated Lisp slots of hot conses and vectorlikes.
     fn objects(&self, checks: &mut [Check], sorted: bool) -> ObjectCounts {
-        let i_vectorlike_headers = index(checks, "vectorlike_headers");
-        let i_cold_objects = index(checks, "cold_objects");
-        let i_object_extents = index(checks, "object_extents");
         let i_lisp_slots = index(checks, "lisp_slots");
         let table = self.dump.object_starts();
-        let h = self.header;
-        let mut counts = ObjectCounts::default();
-        let (mut headers, mut placed, mut extents) = (0u64, 0u64, 0u64);
-        let mut slots =
-            (sorted && checks[i_lisp_slots].status != Status::Skipped).then(|| SlotScan::new(self));
-        let mut entries = table.raw().enumerate().peekable();
-        while let Some((i, (offset, t))) = entries.next() {
-            let next = entries.peek().map(|&(_, (o, _))| o);
-            let Some(tag) = LispType::from_tag(t) else {
-                continue;
-            };
-            let cold = offset >= h.cold_start;
-            let mut size = match tag {
-                LispType::Cons => Some(16),
-                LispType::String => Some(32),
-                LispType::Symbol => Some(48),
-                LispType::Float => Some(8),
-                _ => None,
-            };
-            let mut pvec_type = None;
-            let mut vector_header = None;
-            if tag == LispType::Vectorlike {
-                headers += 1;
-                match self.dump.word(offset).map(VectorHeader) {
-                    Some(vh) => {
-                        let t = vh.pvec_type();
-                        pvec_type = Some(t);
-                        vector_header = Some(vh);
-                        if vh.is_marked() || t >= self.pvec.count {
-                            checks[i_vectorlike_headers].fail(table.entry_offset(i), || {
-                                if vh.is_marked() {
-                                    format!("vectorlike at {offset} has its GC mark bit set (header {:#x})", vh.0)
-                                } else {
-                                    format!("vectorlike at {offset} has pvec type {t}, beyond the {} types of {}", self.pvec.count, self.numbering.map_or("any version", |n| n.name()))
-                                }
-                            });
+        let slots = (sorted && checks[i_lisp_slots].status != Status::Skipped)
+            .then(|| SlotScan::new(self, &checks[i_lisp_slots]));
+        let mut pass = ObjectPass {
+            v: self,
+            i_vectorlike_headers: index(checks, "vectorlike_headers"),
+            i_cold_objects: index(checks, "cold_objects"),
+            i_object_extents: index(checks, "object_extents"),
+            checks,
+            sorted,
+            counts: ObjectCounts::default(),
+            headers: 0,
+            placed: 0,
+            extents: 0,
+        };
+        let mut entries = table.raw().enumerate();
+        let mut pending = entries.next();
+        match slots {
+            Some(mut scan) => {
+                // Sorted: hot conses, symbols and strings that end before
+                // the next object and the discardable region pass every
+                // check but the slots without a second look.
+                let discardable_start = self.header.discardable_start;
+                let mut quick = 0u64;
+                while let Some((i, (offset, t))) = pending {
+                    pending = entries.next();
+                    let next = pending.map(|(_, (o, _))| o);
+                    let limit = next.map_or(discardable_start, |n| n.min(discardable_start));
+                    match t {
+                        CONS if offset + 16 <= limit && offset >= scan.scanned_to => {
+                            scan.cons(offset);
                         }
-                        size = self.vectorlike_size(offset, vh);
-                        if vh.is_pseudovector() {
-                            counts.subr += u64::from(Some(t) == self.pvec.subr);
-                            counts.unit += u64::from(Some(t) == self.pvec.unit);
-                            counts.hash_table += u64::from(Some(t) == self.pvec.hash_table);
+                        SYMBOL if offset + 48 <= limit => {}
+                        STRING if offset + 32 <= limit => {}
+                        _ => {
+                            pass.object(i, offset, t, next, Some(&mut scan));
+                            continue;
                         }
                     }
-                    None => checks[i_vectorlike_headers].fail(table.entry_offset(i), || {
-                        format!("vectorlike at {offset} has no header word inside the file")
-                    }),
+                    quick += 1;
                 }
+                pass.placed += quick;
+                pass.extents += quick;
+                pass.checks[i_lisp_slots].checked += scan.examined;
+                pass.checks[i_lisp_slots].absorb(scan.check);
             }
-            placed += 1;
-            let allowed = match (cold, tag) {
-                (true, LispType::Float) => true,
-                (true, LispType::Vectorlike) => {
-                    self.pvec.bool_vector.is_none() || pvec_type == self.pvec.bool_vector
+            None => {
+                while let Some((i, (offset, t))) = pending {
+                    pending = entries.next();
+                    pass.object(i, offset, t, pending.map(|(_, (o, _))| o), None);
                 }
-                (true, _) => false,
-                (false, LispType::Float) => false,
-                (false, _) => true,
-            };
-            if !allowed {
-                checks[i_cold_objects].fail(table.entry_offset(i), || {
-                    format!(
-                        "{} object at {offset} in the {} region",
-                        tag.name(),
-                        if cold { "cold" } else { "hot" }
-                    )
-                });
-            }
-            if !sorted {
-                continue;
-            }
-            let region_end = if cold {
-                self.tables_start
-            } else {
-                h.discardable_start
-            };
-            let limit = next.map_or(region_end, |n| n.min(region_end));
-            match size {
-                Some(size) => {
-                    extents += 1;
-                    let end = offset.saturating_add(size);
-                    if end > limit {
-                        checks[i_object_extents].fail(table.entry_offset(i), || {
-                            format!(
-                                "{} object at {offset} of {size} bytes ends at {end}, past {}",
-                                tag.name(),
-                                if next.is_some_and(|n| n <= region_end) {
-                                    "the next object start"
-                                } else {
-                                    "the end of its region"
-                                }
-                            )
-                        });
-                    }
-                }
-                None if tag == LispType::Vectorlike => {
-                    checks[i_object_extents].expect(false, table.entry_offset(i), || {
-                        format!("vectorlike at {offset}: size cannot be computed from its header")
-                    })
-                }
-                None => {}
-            }
-            if let Some(scan) = slots.as_mut().filter(|_| offset < h.discardable_start) {
-                scan.object(&mut checks[i_lisp_slots], offset, tag, vector_header);
             }
         }
-        checks[i_vectorlike_headers].checked += headers;
-        checks[i_cold_objects].checked += placed;
-        checks[i_object_extents].checked += extents;
-        if let Some(scan) = slots {
-            checks[i_lisp_slots].checked += scan.examined;
-        }
-        counts
+        pass.checks[pass.i_vectorlike_headers].checked += pass.headers;
+        pass.checks[pass.i_cold_objects].checked += pass.placed;
+        pass.checks[pass.i_object_extents].checked += pass.extents;
+        pass.counts
+    }
+
+    /// Reports a vectorlike header with its mark bit set or a pvec type
+    /// beyond the version's, or none inside the file.
+    #[cold]
+    #[inline(never)]
+    fn bad_vector_header(&self, c: &mut Check, i: usize, offset: u64, vh: Option<VectorHeader>) {
+        c.fail(self.dump.object_starts().entry_offset(i), || match vh {
+            Some(vh) if vh.is_marked() => {
+                format!(
+                    "vectorlike at {offset} has its GC mark bit set (header {:#x})",
+                    vh.0
+                )
+            }
+            Some(vh) => format!(
+                "vectorlike at {offset} has pvec type {}, beyond the {} types of {}",
+                vh.pvec_type(),
+                self.pvec.count,
+                self.numbering.map_or("any version", |n| n.name())
+            ),
+            None => format!("vectorlike at {offset} has no header word inside the file"),
+        });
+    }
+
+    /// Reports an object of a type that does not belong in its region.
+    #[cold]
+    #[inline(never)]
+    fn bad_region(&self, c: &mut Check, i: usize, offset: u64, t: u32, cold: bool) {
+        c.fail(self.dump.object_starts().entry_offset(i), || {
+            format!(
+                "{} object at {offset} in the {} region",
+                LispType::from_tag(t).map_or("?", |t| t.name()),
+                if cold { "cold" } else { "hot" }
+            )
+        });
+    }
+
+    /// Reports an object running past the next object start (`past_next`)
+    /// or the end of its region.
+    #[cold]
+    #[inline(never)]
+    fn bad_extent(&self, c: &mut Check, i: usize, offset: u64, t: u32, size: u64, past_next: bool) {
+        let end = offset.saturating_add(size);
+        c.fail(self.dump.object_starts().entry_offset(i), || {
+            format!(
+                "{} object at {offset} of {size} bytes ends at {end}, past {}",
+                LispType::from_tag(t).map_or("?", |t| t.name()),
+                if past_next {
+                    "the next object start"
+                } else {
+                    "the end of its region"
+                }
+            )
+        });
     }
 
     /// Bytes occupied by a vectorlike object, from its header.
@@ -793,9 +849,13 @@ impl<'d, 'a> Verifier<'d, 'a> {
 
     /// The object at `offset`, if it is an object start with tag `tag`;
     /// otherwise a description of what is there.
-    fn expect_object(&self, offset: u64, tag: LispType) -> Result<ObjectStart, String> {
-        let index = self.index.as_ref().expect("only called with a sound index");
-        match index.find(offset) {
+    fn expect_object(
+        &self,
+        starts: &ObjectIndex<'a>,
+        offset: u64,
+        tag: LispType,
+    ) -> Result<ObjectStart, String> {
+        match starts.find(offset) {
             Some(start) if start.type_bits == tag.tag() => Ok(start),
             Some(start) => Err(format!(
                 "{offset} is the start of a {} object, not a {}",
@@ -810,8 +870,14 @@ impl<'d, 'a> Verifier<'d, 'a> {
     }
 
     /// The object at `offset` if it is a pseudovector of type `pvec`.
-    fn expect_pvec(&self, offset: u64, pvec: Option<u8>, name: &str) -> Result<(), String> {
-        self.expect_object(offset, LispType::Vectorlike)?;
+    fn expect_pvec(
+        &self,
+        starts: &ObjectIndex<'a>,
+        offset: u64,
+        pvec: Option<u8>,
+        name: &str,
+    ) -> Result<(), String> {
+        self.expect_object(starts, offset, LispType::Vectorlike)?;
         let vh =
             self.dump.word(offset).map(VectorHeader).ok_or_else(|| {
                 format!("the vectorlike at {offset} has no header inside the file")
@@ -873,37 +939,47 @@ impl<'d, 'a> Verifier<'d, 'a> {
     /// Checks every dump relocation; returns how many LATE and VERY_LATE
     /// relocations there are. With a `popcnt` instruction where the CPU has
     /// one (the object lookup counts bits once per Lisp-value relocation).
-    fn dump_relocs(&self, checks: &mut [Check]) -> (u64, u64) {
+    fn dump_relocs(&self, checks: &mut [Check], starts: Option<&ObjectIndex<'a>>) -> (u64, u64) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("popcnt") {
-            // SAFETY: the CPU supports popcnt, checked just above.
-            return unsafe { self.dump_relocs_popcnt(checks) };
+        if std::arch::is_x86_feature_detected!("popcnt")
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("bmi2")
+        {
+            // SAFETY: the CPU supports both, checked just above.
+            return unsafe { self.dump_relocs_popcnt(checks, starts) };
         }
-        self.dump_relocs_body(checks)
+        self.dump_relocs_body(checks, starts)
     }
 
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "popcnt")]
-    unsafe fn dump_relocs_popcnt(&self, checks: &mut [Check]) -> (u64, u64) {
-        self.dump_relocs_body(checks)
+    #[target_feature(enable = "popcnt,avx2,bmi2")]
+    unsafe fn dump_relocs_popcnt(
+        &self,
+        checks: &mut [Check],
+        starts: Option<&ObjectIndex<'a>>,
+    ) -> (u64, u64) {
+        self.dump_relocs_body(checks, starts)
     }
 
     #[inline(always)]
-    fn dump_relocs_body(&self, checks: &mut [Check]) -> (u64, u64) {
-        let i_dump_relocs_sorted = index(checks, "dump_relocs_sorted");
-        let i_dump_relocs_aligned = index(checks, "dump_relocs_aligned");
-        let i_dump_relocs_sites = index(checks, "dump_relocs_sites");
-        let i_dump_relocs_kinds = index(checks, "dump_relocs_kinds");
+    fn dump_relocs_body(
+        &self,
+        checks: &mut [Check],
+        starts: Option<&ObjectIndex<'a>>,
+    ) -> (u64, u64) {
+        let structure = [
+            index(checks, "dump_relocs_sorted"),
+            index(checks, "dump_relocs_aligned"),
+            index(checks, "dump_relocs_sites"),
+            index(checks, "dump_relocs_kinds"),
+        ];
         let h = self.header;
         let data = self.dump.bytes();
+        let (header_size, cold_start) = (self.header_size, h.cold_start);
+        let heap_end = self.tables_start;
+        let discardable = h.discardable_start..h.cold_start;
         let mut late = 0u64;
         let mut very_late = 0u64;
-        let structure = [
-            i_dump_relocs_sorted,
-            i_dump_relocs_aligned,
-            i_dump_relocs_sites,
-            i_dump_relocs_kinds,
-        ];
         // Sites examined per target check, indexed by class.
         let mut examined = [0u64; CLASSES];
         for (phase, table) in self.dump.dump_relocs() {
@@ -929,7 +1005,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                     !matches!(k, RelocKind::NativeCompUnit | RelocKind::NativeSubr)
                 }
             });
-            let indexed = self.index.is_some();
+            let indexed = starts.is_some();
             let class = kinds.map(|kind| match kind {
                 RelocKind::DumpLispValue(_) if indexed => CLASS_LV,
                 RelocKind::DumpPtrRaw => CLASS_PTR_RAW,
@@ -942,10 +1018,38 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 RelocKind::DumpLispValue(t) => u32::from(t.tag()),
                 _ => u32::MAX,
             });
-            let (header_size, cold_start) = (self.header_size, h.cold_start);
-            let heap_end = self.tables_start;
-            let discardable = h.discardable_start..h.cold_start;
-            let index = self.index.as_ref();
+            let mut targets = Targets {
+                verifier: self,
+                starts,
+                phase,
+                table,
+                data,
+                heap_end,
+                discardable: discardable.clone(),
+                kinds,
+                class,
+                lv_tag,
+                examined: &mut examined,
+            };
+            let allowed_types = (0..32)
+                .filter(|&t| allowed[t])
+                .fold(0u32, |m, t| m | 1 << t);
+            let sound = cold_start.checked_sub(8).is_some_and(|high| {
+                table.all_sound([header_size..=high, header_size..=high], allowed_types)
+            });
+            if sound {
+                // Fast path: only the targets are left to check. A lean
+                // loop passes the sound ones and stops at any other.
+                let mut i = 0;
+                while i < table.len() {
+                    i = targets.quick(i);
+                    if let Some((site, t)) = table.raw_get(i) {
+                        targets.check(checks, i, site, t as usize & 31);
+                    }
+                    i += 1;
+                }
+                continue;
+            }
             // Each site must be at least one past the previous one.
             let mut floor = 0u64;
             for (i, (site, t)) in table.raw().enumerate() {
@@ -953,37 +1057,21 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 let kind_ok = allowed[t];
                 let ordered = site >= floor;
                 let placed = (site >= header_size) & (site + 8 <= cold_start);
-                let at = || table.entry_offset(i);
                 if !(ordered & site.is_multiple_of(8) & placed & kind_ok) {
                     self.bad_reloc(
                         checks,
                         structure,
                         phase,
                         i,
-                        at(),
+                        table.entry_offset(i),
                         site,
                         (i > 0).then(|| floor - 1),
                         (kinds[t], kind_ok),
                     );
                 }
                 floor = site + 1;
-                if !(placed & kind_ok) {
-                    continue;
-                }
-                // `placed` keeps the word inside the file.
-                let word = data
-                    .get(site as usize..site as usize + 8)
-                    .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
-                let class = class[t];
-                examined[class as usize] += 1;
-                let ok = match class {
-                    CLASS_LV => index.is_some_and(|ix| ix.has(word, lv_tag[t])),
-                    CLASS_PTR_RAW => word > 0 && word < heap_end && !discardable.contains(&word),
-                    CLASS_EMACS => i32::try_from(word as i64).is_ok(),
-                    _ => class == CLASS_NONE,
-                };
-                if !ok {
-                    self.bad_target(checks, phase, i, at(), site, word, kinds[t]);
+                if placed & kind_ok {
+                    targets.check(checks, i, site, t);
                 }
             }
         }
@@ -1008,6 +1096,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
     fn bad_target(
         &self,
         checks: &mut [Check],
+        starts: Option<&ObjectIndex<'a>>,
         phase: Phase,
         i: usize,
         at: u64,
@@ -1018,9 +1107,12 @@ impl<'d, 'a> Verifier<'d, 'a> {
         let h = self.header;
         let heap_end = self.tables_start;
         let name = phase.table_name();
+        let Some(starts) = starts else {
+            return;
+        };
         match kind {
             RelocKind::DumpLispValue(tag) => {
-                if let Err(e) = self.expect_object(word, tag) {
+                if let Err(e) = self.expect_object(starts, word, tag) {
                     check(checks, "dump_lv_targets").fail(at, || {
                         format!("{name} #{i} ({}) at site {site}: {e}", kind.name())
                     });
@@ -1041,7 +1133,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 });
             }
             RelocKind::Bignum => {
-                let result = self.expect_pvec(site, self.pvec.bignum, "BIGNUM").and_then(|()| {
+                let result = self.expect_pvec(starts, site, self.pvec.bignum, "BIGNUM").and_then(|()| {
                     let bytes = self.dump.bytes_at(site + 8, 8, "bignum").map_err(|e| e.to_string())?;
                     let location = i32::from_le_bytes(bytes[..4].try_into().expect("4")) as i64;
                     let limbs = i32::from_le_bytes(bytes[4..].try_into().expect("4")).unsigned_abs() as i64;
@@ -1059,9 +1151,9 @@ impl<'d, 'a> Verifier<'d, 'a> {
             }
             RelocKind::NativeCompUnit | RelocKind::NativeSubr => {
                 let result = if kind == RelocKind::NativeCompUnit {
-                    self.expect_pvec(site, self.pvec.unit, "NATIVE_COMP_UNIT")
+                    self.expect_pvec(starts, site, self.pvec.unit, "NATIVE_COMP_UNIT")
                 } else {
-                    self.expect_pvec(site, self.pvec.subr, "SUBR")
+                    self.expect_pvec(starts, site, self.pvec.subr, "SUBR")
                 };
                 if let Err(e) = result {
                     check(checks, "native_comp_sites").fail(at, || {
@@ -1092,7 +1184,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
         }
     }
 
-    fn emacs_relocs(&self, checks: &mut [Check]) {
+    fn emacs_relocs(&self, checks: &mut [Check], starts: Option<&ObjectIndex<'a>>) {
         let i_emacs_relocs_kinds = index(checks, "emacs_relocs_kinds");
         let i_emacs_relocs_sorted = index(checks, "emacs_relocs_sorted");
         let i_emacs_relocs_offsets = index(checks, "emacs_relocs_offsets");
@@ -1185,13 +1277,13 @@ impl<'d, 'a> Verifier<'d, 'a> {
                     problem.unwrap_or_default()
                 )
             });
-            if let (EmacsRelocValue::DumpLispValue { dump_offset, tag }, Some(_)) =
-                (value, &self.index)
+            if let (EmacsRelocValue::DumpLispValue { dump_offset, tag }, Some(starts)) =
+                (value, starts)
             {
                 if let Some(tag) = heap_tag(tag.into()) {
                     let result = u64::try_from(dump_offset)
                         .map_err(|_| format!("{dump_offset} is negative"))
-                        .and_then(|o| self.expect_object(o, tag));
+                        .and_then(|o| self.expect_object(starts, o, tag));
                     checks[i_emacs_relocs_dump_lv_targets].expect(result.is_ok(), at, || {
                         format!(
                             "emacs relocation #{i} (DUMP_LV {}): {}",
@@ -1214,6 +1306,9 @@ impl<'d, 'a> Verifier<'d, 'a> {
             c.skip("Emacs 27 dumps have no hash list");
             return;
         };
+        let Some(starts) = &self.index else {
+            return;
+        };
         if list == 0 {
             c.expect(self.objects.hash_table == 0, 96, || {
                 format!(
@@ -1223,7 +1318,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
             });
             return;
         }
-        if let Err(e) = self.expect_object(list, LispType::Vectorlike) {
+        if let Err(e) = self.expect_object(starts, list, LispType::Vectorlike) {
             c.expect(false, 96, || format!("hash_list: {e}"));
             return;
         }
@@ -1271,7 +1366,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
             let result = match reloc_at(site) {
                 Some(RelocKind::DumpLispValue(LispType::Vectorlike)) => {
                     let target = self.dump.word_at(site).unwrap_or(u64::MAX);
-                    self.expect_pvec(target, self.pvec.hash_table, "HASH_TABLE")
+                    self.expect_pvec(starts, target, self.pvec.hash_table, "HASH_TABLE")
                 }
                 Some(other) => Err(format!(
                     "slot relocation is {}, not DUMP_TO_DUMP_LV+vectorlike",
@@ -1293,28 +1388,40 @@ impl<'d, 'a> Verifier<'d, 'a> {
         }
     }
 
+    /// Scans the heap for placeholder words.
     fn placeholders(&self, checks: &mut [Check]) {
-        let i_placeholders = index(checks, "placeholders");
-        let c = &mut checks[i_placeholders];
-        let start = self.header_size.next_multiple_of(8);
-        let Ok(heap) = self
+        let c = check(checks, "placeholders");
+        let from = self.header_size.next_multiple_of(8);
+        let Ok(part) = self
             .dump
-            .bytes_at(start, self.tables_start.saturating_sub(start), "heap")
+            .bytes_at(from, self.tables_start.saturating_sub(from), "heap")
         else {
             return;
         };
-        // A vectorized search for the word's bytes; only 8-aligned hits count
-        // (the needle overlaps no shifted copy of itself, so none is hidden).
-        let needle = PLACEHOLDER_WORD.to_le_bytes();
-        for found in memchr::memmem::find_iter(heap, &needle) {
-            if found % 8 == 0 {
-                let at = start + found as u64;
-                c.fail(at, || {
-                    format!("placeholder word 0xDEADF00D at {at} was never patched")
-                });
+        // Only 8-aligned words count. Blocks of 64 words are tested for the
+        // word's low half in a vectorized pass of 32-bit compares; a block
+        // with a hit is looked at word by word.
+        let low_half = PLACEHOLDER_WORD as u32;
+        for (b, block) in part.chunks(512).enumerate() {
+            let halves = block
+                .chunks_exact(4)
+                .map(|w| u32::from_le_bytes(w.try_into().expect("4")));
+            if halves.map(|half| u32::from(half == low_half)).sum::<u32>() == 0 {
+                continue;
+            }
+            let words = block
+                .chunks_exact(8)
+                .map(|w| u64::from_le_bytes(w.try_into().expect("8")));
+            for (k, word) in words.enumerate() {
+                if word == PLACEHOLDER_WORD {
+                    let at = from + 512 * b as u64 + 8 * k as u64;
+                    c.fail(at, || {
+                        format!("placeholder word 0xDEADF00D at {at} was never patched")
+                    });
+                }
             }
         }
-        c.checked = heap.len() as u64 / 8;
+        c.checked = part.len() as u64 / 8;
     }
 }
 
@@ -1336,13 +1443,15 @@ struct SlotScan<'a> {
     symbol_limit: u64,
     sub_char_table: Option<u8>,
     examined: u64,
+    /// What the scan found, added to `lisp_slots` at the end.
+    check: Check,
     /// End of the words already checked as slots: a header claiming a huge
     /// size cannot make later objects check the same words again.
     scanned_to: u64,
 }
 
 impl<'a> SlotScan<'a> {
-    fn new(v: &Verifier<'_, 'a>) -> SlotScan<'a> {
+    fn new(v: &Verifier<'_, 'a>, lisp_slots: &Check) -> SlotScan<'a> {
         let h = v.header;
         let early = v
             .dump
@@ -1359,14 +1468,14 @@ impl<'a> SlotScan<'a> {
             symbol_limit: h.cold_start - h.discardable_start,
             sub_char_table: v.pvec.sub_char_table,
             examined: 0,
+            check: Check::new(lisp_slots.name, lisp_slots.basis, lisp_slots.description),
             scanned_to: 0,
         }
     }
 
-    /// Whether the slot at `site` is relocated: moves the cursor to the first
-    /// relocation at or after `site`.
-    #[inline]
-    fn relocated(&mut self, site: u64) -> bool {
+    /// Moves the cursor to the first relocation at or after `site`.
+    #[inline(always)]
+    fn advance_to(&mut self, site: u64) {
         while self.next_site < site {
             self.cursor += 1;
             self.next_site = self
@@ -1374,7 +1483,6 @@ impl<'a> SlotScan<'a> {
                 .raw_get(self.cursor)
                 .map_or(u64::MAX, |(site, _)| site);
         }
-        self.next_site == site
     }
 
     /// A fixnum, or a built-in symbol.
@@ -1383,26 +1491,47 @@ impl<'a> SlotScan<'a> {
         (word & 3 == 2) | ((word & 7 == 0) & (word < self.symbol_limit))
     }
 
-    /// Checks the Lisp slots of the object at `offset` (below
-    /// `discardable_start`).
-    #[inline]
-    fn object(&mut self, c: &mut Check, offset: u64, tag: LispType, vh: Option<VectorHeader>) {
-        // (first, end) slot numbers, counting the header word as slot 0.
-        let (first, slots) = match (tag, vh) {
-            (LispType::Cons, _) => (0, 2),
-            (LispType::Vectorlike, Some(vh)) => match vh.plain_len() {
-                Some(len) => (1, len.saturating_add(1)),
-                None => match self.sub_char_table {
-                    // A sub-char-table's first slot packs two ints.
-                    Some(t) if vh.pvec_type() == t => (2, 1 + vh.lisp_slots()),
-                    Some(_) => (1, 1 + vh.lisp_slots()),
-                    None => return,
-                },
-            },
-            _ => return,
+    /// Checks the two slots of the hot cons at `offset`, which ends before
+    /// the discardable region and starts at or after `scanned_to`.
+    #[inline(always)]
+    fn cons(&mut self, offset: u64) {
+        let end = offset + 16;
+        self.examined += 2;
+        self.scanned_to = end;
+        let Some(bytes) = self.data.get(offset as usize..end as usize) else {
+            return;
         };
+        for (k, w) in bytes.chunks_exact(8).enumerate() {
+            let site = offset + 8 * k as u64;
+            self.advance_to(site);
+            let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+            if self.next_site != site && !self.plain(word) {
+                bad_slot(&mut self.check, LispType::Cons, offset, site, word);
+            }
+        }
+    }
+
+    /// Checks the Lisp slots of the hot vectorlike at `offset`.
+    #[inline]
+    fn vector(&mut self, offset: u64, vh: VectorHeader) {
+        // (first, end) slot numbers, counting the header word as slot 0.
+        let (first, end) = match vh.plain_len() {
+            Some(len) => (1, len.saturating_add(1)),
+            None => match self.sub_char_table {
+                // A sub-char-table's first slot packs two ints.
+                Some(t) if vh.pvec_type() == t => (2, 1 + vh.lisp_slots()),
+                Some(_) => (1, 1 + vh.lisp_slots()),
+                None => return,
+            },
+        };
+        self.slots(LispType::Vectorlike, offset, first, end);
+    }
+
+    /// Checks slots `first..end` of the object at `offset` (below
+    /// `discardable_start`), counting its header word as slot 0.
+    fn slots(&mut self, tag: LispType, offset: u64, first: u64, end: u64) {
         // Only whole slots before the discardable region.
-        let end = slots.min((self.discardable_start - offset) / 8);
+        let end = end.min((self.discardable_start - offset) / 8);
         let first = first.max(self.scanned_to.saturating_sub(offset).div_ceil(8));
         if first >= end {
             return;
@@ -1414,24 +1543,24 @@ impl<'a> SlotScan<'a> {
             return;
         };
         // Runs of slots below the cursor's next relocation site are not
-        // relocated (the cursor only moves past sites below the slot asked
-        // about): check them in a tight loop, then step over the relocation.
-        let mut k = 0;
-        let count = bytes.len() / 8;
-        while k < count {
-            let site = start + 8 * k as u64;
-            if self.relocated(site) {
-                k += 1;
+        // relocated: check them in a tight loop, then step over the
+        // relocated slot.
+        let mut site = start;
+        while site < stop {
+            self.advance_to(site);
+            if self.next_site == site {
+                site += 8;
                 continue;
             }
-            let run_end = count.min((self.next_site.min(stop) - start).div_ceil(8) as usize);
-            for (j, w) in bytes[8 * k..8 * run_end].chunks_exact(8).enumerate() {
+            let run_end = (self.next_site.min(stop) - start).div_ceil(8) * 8;
+            let run = &bytes[(site - start) as usize..run_end as usize];
+            for (j, w) in run.chunks_exact(8).enumerate() {
                 let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
                 if !self.plain(word) {
-                    bad_slot(c, tag, offset, site + 8 * j as u64, word);
+                    bad_slot(&mut self.check, tag, offset, site + 8 * j as u64, word);
                 }
             }
-            k = run_end;
+            site = start + run_end;
         }
     }
 }
@@ -1442,4 +1571,212 @@ fn bad_slot(c: &mut Check, tag: LispType, offset: u64, site: u64, word: u64) {
     c.fail(site, || {
         format!("{} at {offset}: slot word {word:#x} at {site} is neither relocated nor a fixnum or built-in symbol", tag.name())
     });
+}
+
+/// The target checks of one dump relocation table, by type: what the fast
+/// and the thorough loop over the table share.
+struct Targets<'v, 'd, 'a> {
+    verifier: &'v Verifier<'d, 'a>,
+    starts: Option<&'v ObjectIndex<'a>>,
+    phase: Phase,
+    table: crate::tables::DumpRelocTable<'a>,
+    data: &'a [u8],
+    heap_end: u64,
+    discardable: std::ops::Range<u64>,
+    kinds: [RelocKind; 32],
+    class: [u8; 32],
+    lv_tag: [u32; 32],
+    /// Sites examined per target check, indexed by class.
+    examined: &'v mut [u64; CLASSES],
+}
+
+impl Targets<'_, '_, '_> {
+    /// Checks the target of entry `i` at `site`, of type `t`, whose site
+    /// and type are sound.
+    #[inline(always)]
+    fn check(&mut self, checks: &mut [Check], i: usize, site: u64, t: usize) {
+        // A sound site keeps the word inside the file.
+        let word = self
+            .data
+            .get(site as usize..site as usize + 8)
+            .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+        let class = self.class[t];
+        self.examined[class as usize] += 1;
+        let ok = match class {
+            // No closure here: it would be compiled without `popcnt`.
+            CLASS_LV => match self.starts {
+                Some(starts) => starts.has(word, self.lv_tag[t]),
+                None => false,
+            },
+            CLASS_PTR_RAW => word > 0 && word < self.heap_end && !self.discardable.contains(&word),
+            CLASS_EMACS => i32::try_from(word as i64).is_ok(),
+            _ => class == CLASS_NONE,
+        };
+        if !ok {
+            self.bad(checks, i, site, word, t);
+        }
+    }
+
+    /// Checks the targets of entries `from..` of a structurally sound
+    /// table up to the first that is not a passing Lisp value, raw pointer
+    /// or emacs-relative value; returns its position (the table's length
+    /// when there is none). Few live values keep the loop in registers.
+    #[inline(always)]
+    fn quick(&mut self, from: usize) -> usize {
+        let entries = self.table.raw_bytes();
+        let Some(rest) = entries.get(4 * from..) else {
+            return from;
+        };
+        let (data, class, lv_tag) = (self.data, &self.class, &self.lv_tag);
+        let (heap_end, discardable) = (self.heap_end, self.discardable.clone());
+        let mut counts = [0u64; 4];
+        let mut stop = from + rest.len() / 4;
+        for (k, entry) in rest.chunks_exact(4).enumerate() {
+            let (site, t) = split_packed(u32::from_le_bytes(entry.try_into().expect("4 bytes")));
+            let t = t as usize & 31;
+            let Some(word) = data.get(site as usize..site as usize + 8) else {
+                stop = from + k;
+                break;
+            };
+            let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+            let c = class[t];
+            let ok = match c {
+                CLASS_LV => match self.starts {
+                    Some(starts) => starts.has(word, lv_tag[t]),
+                    None => false,
+                },
+                CLASS_PTR_RAW => word > 0 && word < heap_end && !discardable.contains(&word),
+                CLASS_EMACS => i32::try_from(word as i64).is_ok(),
+                CLASS_NONE => true,
+                _ => false,
+            };
+            if !ok {
+                stop = from + k;
+                break;
+            }
+            counts[c as usize] += 1;
+        }
+        for (class, n) in counts.into_iter().enumerate() {
+            self.examined[class] += n;
+        }
+        stop
+    }
+
+    /// Reports the target of entry `i`, which failed its fast check or has
+    /// none.
+    #[cold]
+    #[inline(never)]
+    fn bad(&self, checks: &mut [Check], i: usize, site: u64, word: u64, t: usize) {
+        let at = self.table.entry_offset(i);
+        let kind = self.kinds[t];
+        self.verifier
+            .bad_target(checks, self.starts, self.phase, i, at, site, word, kind);
+    }
+}
+
+/// The per-object pass of [`Verifier::objects`]: what it counts, and the
+/// thorough checks of one object.
+struct ObjectPass<'p, 'd, 'a> {
+    v: &'p Verifier<'d, 'a>,
+    checks: &'p mut [Check],
+    i_vectorlike_headers: usize,
+    i_cold_objects: usize,
+    i_object_extents: usize,
+    sorted: bool,
+    counts: ObjectCounts,
+    headers: u64,
+    placed: u64,
+    extents: u64,
+}
+
+impl<'a> ObjectPass<'_, '_, 'a> {
+    /// Checks the object entry `i` at `offset` of type `t`, followed by an
+    /// object start at `next`.
+    #[inline(never)]
+    fn object(
+        &mut self,
+        i: usize,
+        offset: u64,
+        t: u32,
+        next: Option<u64>,
+        slots: Option<&mut SlotScan<'a>>,
+    ) {
+        let v = self.v;
+        let h = v.header;
+        let cold = offset >= h.cold_start;
+        let mut vector_header = None;
+        // The size when the header or the type gives one, and whether the
+        // type may lie in this region.
+        let (size, allowed) = match t {
+            SYMBOL => (Some(48), !cold),
+            CONS => (Some(16), !cold),
+            STRING => (Some(32), !cold),
+            FLOAT => (Some(8), cold),
+            VECTORLIKE => {
+                self.headers += 1;
+                let bool_vector = v.pvec.bool_vector;
+                let c = &mut self.checks[self.i_vectorlike_headers];
+                match v.dump.word(offset).map(VectorHeader) {
+                    Some(vh) => {
+                        let pvec = vh.pvec_type();
+                        if vh.is_marked() || pvec >= v.pvec.count {
+                            v.bad_vector_header(c, i, offset, Some(vh));
+                        }
+                        if vh.is_pseudovector() {
+                            self.counts.subr += u64::from(Some(pvec) == v.pvec.subr);
+                            self.counts.unit += u64::from(Some(pvec) == v.pvec.unit);
+                            self.counts.hash_table += u64::from(Some(pvec) == v.pvec.hash_table);
+                        }
+                        vector_header = Some(vh);
+                        let allowed = !cold || bool_vector.is_none_or(|b| b == pvec);
+                        (v.vectorlike_size(offset, vh), allowed)
+                    }
+                    None => {
+                        v.bad_vector_header(c, i, offset, None);
+                        (None, !cold || bool_vector.is_none())
+                    }
+                }
+            }
+            // Not a heap tag: object_starts_tags reports it.
+            _ if t < 8 => (None, !cold),
+            _ => return,
+        };
+        self.placed += 1;
+        if !allowed {
+            v.bad_region(&mut self.checks[self.i_cold_objects], i, offset, t, cold);
+        }
+        if !self.sorted {
+            return;
+        }
+        let region_end = if cold {
+            v.tables_start
+        } else {
+            h.discardable_start
+        };
+        let limit = next.map_or(region_end, |n| n.min(region_end));
+        let c = &mut self.checks[self.i_object_extents];
+        match size {
+            Some(size) => {
+                self.extents += 1;
+                if offset.saturating_add(size) > limit {
+                    let past_next = next.is_some_and(|n| n <= region_end);
+                    v.bad_extent(c, i, offset, t, size, past_next);
+                }
+            }
+            None if t == VECTORLIKE => {
+                self.extents += 1;
+                c.fail(v.dump.object_starts().entry_offset(i), || {
+                    format!("vectorlike at {offset}: size cannot be computed from its header")
+                });
+            }
+            None => {}
+        }
+        if let Some(scan) = slots.filter(|_| offset < h.discardable_start) {
+            match (t, vector_header) {
+                (CONS, _) => scan.slots(LispType::Cons, offset, 0, 2),
+                (VECTORLIKE, Some(vh)) => scan.vector(offset, vh),
+                _ => {}
+            }
+        }
+    }
 }
