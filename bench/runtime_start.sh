@@ -49,7 +49,7 @@ for dump in small big; do
       # Rotate the order: each start goes first, second and third in turn.
       shift_by=$((round % 3))
       order=("${starts[@]:shift_by}" "${starts[@]:0:shift_by}")
-      hyperfine -N -S none --style none --warmup 10 --runs "$runs" \
+      hyperfine -N --style none --warmup 10 --runs "$runs" \
         --export-json "target/bench-runtime-start-$dump-$rt-$round.json" "${order[@]}" >/dev/null
     done
   done
