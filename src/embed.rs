@@ -30,7 +30,6 @@ use crate::error::Error;
 use crate::header::{hex, MAGIC};
 use object::elf::{FileHeader64, SectionHeader64, PT_LOAD, SHF_ALLOC, SHN_LORESERVE, SHT_PROGBITS};
 use object::read::elf::{FileHeader, ProgramHeader, SectionHeader};
-use object::read::{ReadCache, ReadCacheOps, ReadRef, SectionIndex, StringTable};
 use object::{Endianness, U32, U64};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -192,50 +191,123 @@ pub fn find(exe: &[u8]) -> Result<Option<Embedded>> {
     find_section(exe)
 }
 
-/// [`find`] on an open file, reading only what it needs: the trailer, the
-/// ELF header, the section headers and their names (four small reads).
-/// The runtime's start-up path, on its own executable (`/proc/self/exe`).
+/// [`find`] on an open file, reading only what it needs: the end of the
+/// file (the trailer, or the section header table and section names that
+/// embedding and strip both leave there) and the ELF header. Two small reads
+/// and no allocation in the usual case: this is the runtime's start-up
+/// path, on its own executable.
 pub fn find_in_open_file(file: &File) -> Result<Option<Embedded>> {
     let size = file.metadata()?.len();
-    if let Some(tail_offset) = size.checked_sub(TRAILER_LEN) {
-        let mut tail = [0u8; TRAILER_LEN as usize];
-        file.read_exact_at(&mut tail, tail_offset)?;
-        if let Some(found) = parse_trailer(&tail, size)? {
+    let mut tail = [0u8; TAIL_READ];
+    let tail_start = size.saturating_sub(TAIL_READ as u64);
+    let tail = &mut tail[..(size - tail_start) as usize];
+    file.read_exact_at(tail, tail_start)?;
+    if let Some(trailer) = tail.len().checked_sub(TRAILER_LEN as usize) {
+        if let Some(found) = parse_trailer(&tail[trailer..], size)? {
             return Ok(Some(found));
         }
     }
-    find_section(&ReadCache::new(ReadAt { file, size, at: 0 }))
+    let mut buf = [0u8; size_of::<FileHeader64<Endianness>>()];
+    let got = read_fully_at(file, &mut buf, 0)?;
+    let head = &buf[..got];
+    if !head.starts_with(ELF_MAGIC) || head.len() < 5 {
+        return Ok(None);
+    }
+    let tail = (&*tail, tail_start);
+    match head[4] {
+        1 => find_section_by_reads::<object::elf::FileHeader32<Endianness>>(file, size, head, tail),
+        _ => find_section_by_reads::<FileHeader64<Endianness>>(file, size, head, tail),
+    }
 }
 
-/// The positioned reads of a file, as `object` reads through a
-/// [`ReadCache`]: a seek only moves the position, each read is one `pread`.
-struct ReadAt<'a> {
-    file: &'a File,
-    size: u64,
-    at: u64,
+/// How many bytes at the end of a file [`find_in_open_file`] reads first.
+const TAIL_READ: usize = 8192;
+
+/// Reads from `offset` until `buf` is full or the file ends; how many bytes.
+fn read_fully_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read_at(&mut buf[got..], offset + got as u64)? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
 }
 
-impl ReadCacheOps for ReadAt<'_> {
-    fn len(&mut self) -> std::result::Result<u64, ()> {
-        Ok(self.size)
+/// The section lookup of [`find_in_open_file`]; `tail` holds the file's
+/// bytes from the given offset to its end.
+fn find_section_by_reads<Elf: FileHeader<Endian = Endianness>>(
+    file: &File,
+    file_size: u64,
+    head: &[u8],
+    (tail, tail_start): (&[u8], u64),
+) -> Result<Option<Embedded>> {
+    let header = Elf::parse(head).map_err(elf_error("header"))?;
+    let endian = header.endian().map_err(elf_error("header"))?;
+    let count = header.e_shnum(endian);
+    let names_index = header.e_shstrndx(endian).index();
+    let (1.., Some(names_index)) = (count, names_index) else {
+        // No section names, or extended numbering (the counts are in
+        // section 0): rare enough to read through a map of the whole file.
+        // SAFETY: a read-only map of a file nothing here writes.
+        let map = unsafe { memmap2::Mmap::map(file)? };
+        return find_section(&map);
+    };
+    let entry = size_of::<Elf::SectionHeader>();
+    if usize::from(header.e_shentsize(endian)) != entry {
+        return Err(EmbedError::BadElf {
+            what: "header",
+            problem: format!(
+                "section header size {} is not {entry}",
+                header.e_shentsize(endian)
+            ),
+        });
     }
-
-    fn seek(&mut self, pos: u64) -> std::result::Result<u64, ()> {
-        self.at = pos;
-        Ok(pos)
-    }
-
-    fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, ()> {
-        let got = self.file.read_at(buf, self.at).map_err(|_| ())?;
-        self.at += got as u64;
-        Ok(got)
-    }
-
-    fn read_exact(&mut self, buf: &mut [u8]) -> std::result::Result<(), ()> {
-        self.file.read_exact_at(buf, self.at).map_err(|_| ())?;
-        self.at += buf.len() as u64;
-        Ok(())
-    }
+    let read = |what: &'static str, offset: u64, len: u64| -> Result<Cow<'_, [u8]>> {
+        if offset.checked_add(len).is_none_or(|end| end > file_size) {
+            return Err(EmbedError::BadElf {
+                what,
+                problem: format!(
+                    "{len} bytes at offset {offset} lie outside the file ({file_size} bytes)"
+                ),
+            });
+        }
+        if let Some(from) = offset.checked_sub(tail_start) {
+            return Ok(Cow::Borrowed(&tail[from as usize..(from + len) as usize]));
+        }
+        let mut bytes = vec![0; len as usize];
+        file.read_exact_at(&mut bytes, offset)?;
+        Ok(Cow::Owned(bytes))
+    };
+    let table = read(
+        "section headers",
+        header.e_shoff(endian).into(),
+        u64::from(count) * entry as u64,
+    )?;
+    let (sections, _) = object::pod::slice_from_bytes::<Elf::SectionHeader>(&table, count.into())
+        .expect("read at the table's exact size");
+    let names = sections
+        .get(names_index as usize)
+        .ok_or_else(|| EmbedError::BadElf {
+            what: "header",
+            problem: format!("section name table index {names_index} is not below {count}"),
+        })?;
+    let names = read(
+        "section name table",
+        names.sh_offset(endian).into(),
+        names.sh_size(endian).into(),
+    )?;
+    // The name and its NUL, compared in place (a string-table lookup would
+    // search for the NUL with memchr, whose first call detects CPU features
+    // with CPUID: tens of microseconds in a virtual machine).
+    let wanted = b".pdmp\0";
+    debug_assert_eq!(&wanted[..SECTION_NAME.len()], SECTION_NAME.as_bytes());
+    let found = sections.iter().find(|s| {
+        let at = s.sh_name(endian) as usize;
+        names.get(at..at + wanted.len()) == Some(&wanted[..])
+    });
+    found.map_or(Ok(None), |s| section_range(s, endian, file_size).map(Some))
 }
 
 /// The dump in `bytes`: the embedded one when `bytes` is an executable that
@@ -280,17 +352,16 @@ fn parse_trailer(trailer: &[u8], size: u64) -> Result<Option<Embedded>> {
     }))
 }
 
-fn find_section<'data, R: ReadRef<'data>>(exe: R) -> Result<Option<Embedded>> {
-    // One read covers the identification and a 64-bit header.
-    let Ok(ident) = exe.read_bytes_at(0, size_of::<FileHeader64<Endianness>>() as u64) else {
+fn find_section(exe: &[u8]) -> Result<Option<Embedded>> {
+    let Some(class) = exe.get(4) else {
         return Ok(None);
     };
-    if !ident.starts_with(ELF_MAGIC) {
+    if !exe.starts_with(ELF_MAGIC) {
         return Ok(None);
     }
-    match ident[4] {
-        1 => find_section_in::<object::elf::FileHeader32<Endianness>, R>(exe),
-        _ => find_section_in::<FileHeader64<Endianness>, R>(exe),
+    match class {
+        1 => find_section_in::<object::elf::FileHeader32<Endianness>>(exe),
+        _ => find_section_in::<FileHeader64<Endianness>>(exe),
     }
 }
 
@@ -301,36 +372,27 @@ fn elf_error(what: &'static str) -> impl Fn(object::read::Error) -> EmbedError {
     }
 }
 
-fn find_section_in<'data, Elf: FileHeader<Endian = Endianness>, R: ReadRef<'data>>(
-    exe: R,
-) -> Result<Option<Embedded>> {
+fn find_section_in<Elf: FileHeader<Endian = Endianness>>(exe: &[u8]) -> Result<Option<Embedded>> {
     let header = Elf::parse(exe).map_err(elf_error("header"))?;
     let endian = header.endian().map_err(elf_error("header"))?;
     let sections = header
         .sections(endian, exe)
         .map_err(elf_error("section headers"))?;
-    // The names in one read (through a file, a lookup by name would read
-    // each name on its own).
-    let names_index = header
-        .shstrndx(endian, exe)
-        .map_err(elf_error("section name table index"))?;
-    let names = sections
-        .section(SectionIndex(names_index as usize))
-        .and_then(|names| names.data(endian, exe))
-        .map_err(elf_error("section name table"))?;
-    let names = StringTable::new(names, 0, names.len() as u64);
-    let Some(section) = sections
-        .iter()
-        .find(|s| names.get(s.sh_name(endian)) == Ok(SECTION_NAME.as_bytes()))
-    else {
-        return Ok(None);
-    };
+    sections
+        .section_by_name(endian, SECTION_NAME.as_bytes())
+        .map_or(Ok(None), |(_, s)| {
+            section_range(s, endian, exe.len() as u64).map(Some)
+        })
+}
+
+/// The dump a [`SECTION_NAME`] section holds, checked against the file.
+fn section_range<S: SectionHeader<Endian = Endianness>>(
+    section: &S,
+    endian: Endianness,
+    file_size: u64,
+) -> Result<Embedded> {
     let offset: u64 = section.sh_offset(endian).into();
     let size: u64 = section.sh_size(endian).into();
-    let file_size = exe.len().map_err(|()| EmbedError::BadElf {
-        what: "file",
-        problem: "size unknown".into(),
-    })?;
     if section.sh_type(endian) == object::elf::SHT_NOBITS {
         return Err(EmbedError::BadElf {
             what: "section .pdmp",
@@ -344,11 +406,11 @@ fn find_section_in<'data, Elf: FileHeader<Endian = Endianness>, R: ReadRef<'data
             file_size,
         });
     }
-    Ok(Some(Embedded {
+    Ok(Embedded {
         mode: Mode::Section,
         range: Span { offset, size },
         checksum: None,
-    }))
+    })
 }
 
 /// Whether the 32 fingerprint bytes occur in `exe` outside `skip` (the
