@@ -156,12 +156,50 @@ struct Hasher<'d, 'a, 'e> {
     unit: Option<u8>,
 }
 
-/// The work space of hashing one node: its bytes and hashed edges, and its
-/// (site, target) edges in slot order.
+/// Bytes hashed at once: larger objects are hashed as a stream of pieces.
+const CHUNK: usize = 1 << 14;
+
+/// The work space of hashing one node: the bytes to hash (at most about
+/// [`CHUNK`] at a time, then streamed), and its (site, target) edges when
+/// they must be sorted.
 #[derive(Default)]
 struct Scratch {
     buf: Vec<u8>,
+    stream: Xxh3,
+    streaming: bool,
     edges: Vec<(u32, u32)>,
+}
+
+impl Scratch {
+    fn begin(&mut self) {
+        self.buf.clear();
+        self.streaming = false;
+    }
+
+    /// Appends `bytes` (at most [`CHUNK`]), first streaming what is
+    /// buffered if the buffer would grow past that; returns where they went.
+    fn push(&mut self, bytes: &[u8]) -> usize {
+        if self.buf.len() + bytes.len() > CHUNK {
+            if !self.streaming {
+                self.stream.reset();
+                self.streaming = true;
+            }
+            self.stream.update(&self.buf);
+            self.buf.clear();
+        }
+        self.buf.extend_from_slice(bytes);
+        self.buf.len() - bytes.len()
+    }
+
+    /// The hash of everything pushed since [`Scratch::begin`] (the same as
+    /// hashing it at once).
+    fn digest(&mut self) -> u64 {
+        if !self.streaming {
+            return xxh3_64(&self.buf);
+        }
+        self.stream.update(&self.buf);
+        self.stream.digest()
+    }
 }
 
 impl Hasher<'_, '_, '_> {
@@ -246,7 +284,6 @@ impl Hasher<'_, '_, '_> {
     /// The node's hash, with `target` giving the hash of each followed
     /// edge's target.
     fn hash(&self, scratch: &mut Scratch, index: u32, target: &mut dyn FnMut(u32) -> u64) -> u64 {
-        let Scratch { buf, edges } = scratch;
         let node = *self.graph.node(index);
         let start = u64::from(node.offset);
         let bytes = self
@@ -254,36 +291,30 @@ impl Hasher<'_, '_, '_> {
             .bytes()
             .get(start as usize..node.end() as usize)
             .unwrap_or_default();
-        buf.clear();
-        buf.push(kind_byte(node.kind));
-        buf.push(node.pvec);
-        buf.extend_from_slice(bytes);
-        // Blank relocated words (objects are 8-aligned; raw nodes need not be).
-        let first_word = start / 8;
-        let last_word = node.end().div_ceil(8);
-        for word in first_word..last_word {
-            if self.blanks.is_set(word * 8) {
-                let from = (word * 8).max(start) - start;
-                let to = (word * 8 + 8).min(node.end()) - start;
-                buf[2 + from as usize..2 + to as usize].fill(0);
+        scratch.begin();
+        scratch.push(&[kind_byte(node.kind), node.pvec]);
+        // In pieces, so that a huge object is never copied whole.
+        for (i, piece) in bytes.chunks(CHUNK).enumerate() {
+            let from = start + (i * CHUNK) as u64;
+            let to = from + piece.len() as u64;
+            let at = scratch.push(piece);
+            // Blank relocated words (objects are 8-aligned; raw nodes need not be).
+            for word in from / 8..to.div_ceil(8) {
+                if self.blanks.is_set(word * 8) {
+                    let a = (word * 8).max(from) - from;
+                    let b = (word * 8 + 8).min(to) - from;
+                    scratch.buf[at + a as usize..at + b as usize].fill(0);
+                }
             }
         }
         if node.kind == NodeKind::Object(LispType::String) {
             let text = self.string_text(index);
-            buf.extend_from_slice(&text.to_le_bytes());
-        }
-        edges.clear();
-        for (t, site) in self.graph.edges(index) {
-            edges.push((site as u32, t));
-        }
-        // Relocation tables are sorted, so edges mostly come in slot order.
-        if !edges.is_sorted() {
-            edges.sort_unstable();
+            scratch.push(&text.to_le_bytes());
         }
         let bignum = self.blanks.bignums.binary_search(&start).is_ok();
-        for &(site, t) in edges.iter() {
+        let mut record = |scratch: &mut Scratch, site: u32, t: u32| {
             if is_string_data(&node, site) {
-                continue;
+                return;
             }
             let target_node = self.graph.node(t);
             // Where inside the target the pointer lands.
@@ -295,11 +326,31 @@ impl Hasher<'_, '_, '_> {
                     .map_or(0, |w| w.wrapping_sub(target_node.offset.into()))
             };
             let h = target(t);
-            buf.extend_from_slice(&(u64::from(site) - start).to_le_bytes());
-            buf.extend_from_slice(&interior.to_le_bytes());
-            buf.extend_from_slice(&h.to_le_bytes());
+            let mut entry = [0u8; 24];
+            entry[..8].copy_from_slice(&(u64::from(site) - start).to_le_bytes());
+            entry[8..16].copy_from_slice(&interior.to_le_bytes());
+            entry[16..].copy_from_slice(&h.to_le_bytes());
+            scratch.push(&entry);
+        };
+        // Edges in slot order. Relocation tables are sorted, so they mostly
+        // come in that order and need no copy.
+        let in_order = |(t, site): (u32, u64)| (site as u32, t);
+        if self.graph.edges(index).map(in_order).is_sorted() {
+            for (site, t) in self.graph.edges(index).map(in_order) {
+                record(scratch, site, t);
+            }
+        } else {
+            let mut edges = std::mem::take(&mut scratch.edges);
+            edges.clear();
+            edges.reserve_exact(self.graph.edges(index).count());
+            edges.extend(self.graph.edges(index).map(in_order));
+            edges.sort_unstable();
+            for &(site, t) in &edges {
+                record(scratch, site, t);
+            }
+            scratch.edges = edges;
         }
-        xxh3_64(buf)
+        scratch.digest()
     }
 }
 

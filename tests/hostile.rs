@@ -451,6 +451,29 @@ fn one_huge_cycle() {
     );
 }
 
+/// Writes the heap that Lisp `source` builds as a dump with `pdmp dump`
+/// (the reference dumper), in `dir`.
+fn reference_dump(dir: &Path, source: &str) -> PathBuf {
+    let el = dir.join("source.el");
+    std::fs::write(&el, source).expect("source");
+    let dump = dir.join("reference.pdmp");
+    let dumped = Command::new(assert_cmd::cargo::cargo_bin("pdmp"))
+        .arg("dump")
+        .arg(&el)
+        .arg("-o")
+        .arg(&dump)
+        .output()
+        .expect("run pdmp dump");
+    assert!(dumped.status.success(), "pdmp dump: {dumped:?}");
+    dump
+}
+
+/// The small reference dump `diff` compares dumps of the reference dumper
+/// with: their budget is then nearly 2× the crafted file alone.
+fn small_partner() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/reference/sample-emacs-28.pdmp")
+}
+
 /// Conses in [`ring_of_conses`]: 24 file bytes each.
 const RING_CONSES: usize = 2_000_000;
 
@@ -459,24 +482,12 @@ fn ring_of_conses() {
     // A dump made almost only of conses (the densest kind of object:
     // 24 file bytes each with its relocation and object start), all in one
     // ring, so the structural hashing searches as deep as the file is
-    // long. `pdmp dump` (the reference dumper) writes the list
-    // (7 1 1 … 1 8 9); the cdr of the cons holding 8 is then pointed back
-    // at the first cons. `diff` compares it with the small reference dump,
-    // so its budget is nearly 2× this file alone.
+    // long. The reference dumper writes the list (7 1 1 … 1 8 9); the cdr
+    // of the cons holding 8 is then pointed back at the first cons.
     let Some(valid) = base() else { return };
     let dir = tempfile::tempdir().expect("scratch");
-    let source = dir.path().join("ring.el");
     let ones = "1 ".repeat(RING_CONSES - 3);
-    std::fs::write(&source, format!("(setq pdmp-ring '(7 {ones}8 9))\n")).expect("source");
-    let chain = dir.path().join("chain.pdmp");
-    let dumped = Command::new(assert_cmd::cargo::cargo_bin("pdmp"))
-        .arg("dump")
-        .arg(&source)
-        .arg("-o")
-        .arg(&chain)
-        .output()
-        .expect("run pdmp dump");
-    assert!(dumped.status.success(), "pdmp dump: {dumped:?}");
+    let chain = reference_dump(dir.path(), &format!("(setq pdmp-ring '(7 {ones}8 9))\n"));
     let mut bytes = std::fs::read(&chain).expect("read chain");
     let dump = Dump::parse(&bytes).expect("chain parses");
     let car = |cons: u64| dump.word(cons).expect("car");
@@ -497,7 +508,50 @@ fn ring_of_conses() {
     put_u64(&mut bytes, eight + 8, first);
     let ring = dir.path().join("ring.pdmp");
     std::fs::write(&ring, &bytes).expect("write ring");
-    let partner =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/reference/sample-emacs-28.pdmp");
-    check_budgets("cons-ring", &ring, &valid, &partner);
+    check_budgets("cons-ring", &ring, &valid, &small_partner());
+}
+
+/// Lists in the vector of [`vector_of_lists`].
+const VECTOR_LISTS: usize = 400_000;
+
+/// A dump of one vector of `VECTOR_LISTS` two-element lists, made by the
+/// reference dumper; with `cycle`, the second cons of each list is
+/// replaced by the vector (each list's cdr points back at it).
+fn vector_of_lists(label: &str, cycle: bool) {
+    let Some(valid) = base() else { return };
+    let dir = tempfile::tempdir().expect("scratch");
+    let lists: String = (0..VECTOR_LISTS).map(|i| format!("({i} 5) ")).collect();
+    let file = reference_dump(dir.path(), &format!("(setq pdmp-vector [{lists}])\n"));
+    if cycle {
+        let mut bytes = std::fs::read(&file).expect("read dump");
+        let dump = Dump::parse(&bytes).expect("dump parses");
+        let vectors: Vec<u64> = objects_of(&dump, LispType::Vectorlike)
+            .into_iter()
+            .filter(|&v| dump.word(v) == Some(VECTOR_LISTS as u64))
+            .collect();
+        assert_eq!(vectors.len(), 1, "one vector of {VECTOR_LISTS} slots");
+        let vector = vectors[0];
+        let lists: Vec<u64> = (0..VECTOR_LISTS as u64)
+            .map(|i| dump.word(vector + 8 + 8 * i).expect("slot"))
+            .collect();
+        for list in lists {
+            put_u64(&mut bytes, list + 8, vector);
+        }
+        std::fs::write(&file, &bytes).expect("write cycle");
+    }
+    check_budgets(label, &file, &valid, &small_partner());
+}
+
+#[test]
+fn huge_vector_of_lists() {
+    // One object with hundreds of thousands of pointers: hashing it must
+    // not copy it whole, nor its edges.
+    vector_of_lists("vector-of-lists", false);
+}
+
+#[test]
+fn huge_vector_in_a_cycle_with_its_lists() {
+    // Every list points back at the vector: a component of 400,001
+    // members, each of which refers to the large one.
+    vector_of_lists("vector-cycle", true);
 }
