@@ -14,12 +14,15 @@
 //! native function points at its unit) are identities too: they hash by name.
 //!
 //! Cycles among other objects (circular lists, buffers, char-tables) are
-//! handled by strongly connected components, found with an iterative Tarjan
-//! search that emits them dependencies first: a member's hash combines its
-//! own contents, the final hashes of targets outside the component, a
-//! placeholder (the target's contents alone) for targets inside it, and the
-//! sorted multiset of all members' such hashes. Nothing depends on node
-//! numbering, and the work is linear in nodes + edges.
+//! handled by strongly connected components, found with Pearce's
+//! space-efficient variant of Tarjan's search (a word per node besides the
+//! hashes, however deep the search goes), which emits them dependencies
+//! first: a member's hash combines its own contents, the final hashes of
+//! targets outside the component, a placeholder (the target's contents
+//! alone) for targets inside it, and the sorted multiset of all members'
+//! such hashes. A node pointing at itself is such a component of one.
+//! Nothing depends on node numbering, and the work is linear in nodes +
+//! edges.
 
 use crate::dump::Dump;
 use crate::executable::Executable;
@@ -27,6 +30,7 @@ use crate::graph::{Graph, Node, NodeKind};
 use crate::lisp::LispType;
 use crate::symbol::{lisp_string, StringData, SymbolNames, SymbolSlot};
 use crate::tables::RelocKind;
+use std::collections::HashMap;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 /// Structural hashes of every node of a graph.
@@ -39,8 +43,13 @@ pub struct Hashes {
     identities: Vec<(u32, u64)>,
     /// Per node: whether it is among `identities` (a dense test for the
     /// hot loops; the hashes are looked up only for the few that are).
-    is_named: Vec<bool>,
+    is_named: Bits,
 }
+
+/// Inside a component, the stand-in hashes of members this large (in
+/// bytes) are kept once computed; smaller ones are recomputed for each
+/// reference. Kept ones cost at most a few bytes per this many file bytes.
+const KEPT_STAND_IN: u32 = 256;
 
 /// Distinct seeds keep hashes of different things apart.
 const SEED_SYMBOL: u64 = 0x5359_4d42;
@@ -145,8 +154,52 @@ struct Hasher<'d, 'a, 'e> {
     /// the numbering is known.
     buffer: Option<u8>,
     unit: Option<u8>,
+}
+
+/// Bytes hashed at once: larger objects are hashed as a stream of pieces.
+const CHUNK: usize = 1 << 14;
+
+/// The work space of hashing one node: the bytes to hash (at most about
+/// [`CHUNK`] at a time, then streamed), and its (site, target) edges when
+/// they must be sorted.
+#[derive(Default)]
+struct Scratch {
     buf: Vec<u8>,
-    edges: Vec<(u32, u32, u32)>,
+    stream: Xxh3,
+    streaming: bool,
+    edges: Vec<(u32, u32)>,
+}
+
+impl Scratch {
+    fn begin(&mut self) {
+        self.buf.clear();
+        self.streaming = false;
+    }
+
+    /// Appends `bytes` (at most [`CHUNK`]), first streaming what is
+    /// buffered if the buffer would grow past that; returns where they went.
+    fn push(&mut self, bytes: &[u8]) -> usize {
+        if self.buf.len() + bytes.len() > CHUNK {
+            if !self.streaming {
+                self.stream.reset();
+                self.streaming = true;
+            }
+            self.stream.update(&self.buf);
+            self.buf.clear();
+        }
+        self.buf.extend_from_slice(bytes);
+        self.buf.len() - bytes.len()
+    }
+
+    /// The hash of everything pushed since [`Scratch::begin`] (the same as
+    /// hashing it at once).
+    fn digest(&mut self) -> u64 {
+        if !self.streaming {
+            return xxh3_64(&self.buf);
+        }
+        self.stream.update(&self.buf);
+        self.stream.digest()
+    }
 }
 
 impl Hasher<'_, '_, '_> {
@@ -230,7 +283,7 @@ impl Hasher<'_, '_, '_> {
 
     /// The node's hash, with `target` giving the hash of each followed
     /// edge's target.
-    fn hash(&mut self, index: u32, target: &dyn Fn(u32) -> u64) -> u64 {
+    fn hash(&self, scratch: &mut Scratch, index: u32, target: &mut dyn FnMut(u32) -> u64) -> u64 {
         let node = *self.graph.node(index);
         let start = u64::from(node.offset);
         let bytes = self
@@ -238,37 +291,30 @@ impl Hasher<'_, '_, '_> {
             .bytes()
             .get(start as usize..node.end() as usize)
             .unwrap_or_default();
-        self.buf.clear();
-        self.buf.push(kind_byte(node.kind));
-        self.buf.push(node.pvec);
-        self.buf.extend_from_slice(bytes);
-        // Blank relocated words (objects are 8-aligned; raw nodes need not be).
-        let first_word = start / 8;
-        let last_word = node.end().div_ceil(8);
-        for word in first_word..last_word {
-            if self.blanks.is_set(word * 8) {
-                let from = (word * 8).max(start) - start;
-                let to = (word * 8 + 8).min(node.end()) - start;
-                self.buf[2 + from as usize..2 + to as usize].fill(0);
+        scratch.begin();
+        scratch.push(&[kind_byte(node.kind), node.pvec]);
+        // In pieces, so that a huge object is never copied whole.
+        for (i, piece) in bytes.chunks(CHUNK).enumerate() {
+            let from = start + (i * CHUNK) as u64;
+            let to = from + piece.len() as u64;
+            let at = scratch.push(piece);
+            // Blank relocated words (objects are 8-aligned; raw nodes need not be).
+            for word in from / 8..to.div_ceil(8) {
+                if self.blanks.is_set(word * 8) {
+                    let a = (word * 8).max(from) - from;
+                    let b = (word * 8 + 8).min(to) - from;
+                    scratch.buf[at + a as usize..at + b as usize].fill(0);
+                }
             }
         }
         if node.kind == NodeKind::Object(LispType::String) {
             let text = self.string_text(index);
-            self.buf.extend_from_slice(&text.to_le_bytes());
-        }
-        self.edges.clear();
-        for (t, site) in self.graph.edges(index) {
-            self.edges.push((site as u32, t, 0));
-        }
-        // Relocation tables are sorted, so edges mostly come in slot order.
-        if !self.edges.is_sorted() {
-            self.edges.sort_unstable();
+            scratch.push(&text.to_le_bytes());
         }
         let bignum = self.blanks.bignums.binary_search(&start).is_ok();
-        for i in 0..self.edges.len() {
-            let (site, t, _) = self.edges[i];
+        let mut record = |scratch: &mut Scratch, site: u32, t: u32| {
             if is_string_data(&node, site) {
-                continue;
+                return;
             }
             let target_node = self.graph.node(t);
             // Where inside the target the pointer lands.
@@ -280,12 +326,31 @@ impl Hasher<'_, '_, '_> {
                     .map_or(0, |w| w.wrapping_sub(target_node.offset.into()))
             };
             let h = target(t);
-            self.buf
-                .extend_from_slice(&(u64::from(site) - start).to_le_bytes());
-            self.buf.extend_from_slice(&interior.to_le_bytes());
-            self.buf.extend_from_slice(&h.to_le_bytes());
+            let mut entry = [0u8; 24];
+            entry[..8].copy_from_slice(&(u64::from(site) - start).to_le_bytes());
+            entry[8..16].copy_from_slice(&interior.to_le_bytes());
+            entry[16..].copy_from_slice(&h.to_le_bytes());
+            scratch.push(&entry);
+        };
+        // Edges in slot order. Relocation tables are sorted, so they mostly
+        // come in that order and need no copy.
+        let in_order = |(t, site): (u32, u64)| (site as u32, t);
+        if self.graph.edges(index).map(in_order).is_sorted() {
+            for (site, t) in self.graph.edges(index).map(in_order) {
+                record(scratch, site, t);
+            }
+        } else {
+            let mut edges = std::mem::take(&mut scratch.edges);
+            edges.clear();
+            edges.reserve_exact(self.graph.edges(index).count());
+            edges.extend(self.graph.edges(index).map(in_order));
+            edges.sort_unstable();
+            for &(site, t) in &edges {
+                record(scratch, site, t);
+            }
+            scratch.edges = edges;
         }
-        xxh3_64(&self.buf)
+        scratch.digest()
     }
 }
 
@@ -306,15 +371,13 @@ impl Hashes {
     ) -> Hashes {
         let n = graph.len();
         let numbering = dump.pvec_numbering().numbering;
-        let mut hasher = Hasher {
+        let hasher = Hasher {
             dump,
             graph,
             executable,
             blanks: Blanks::new(dump),
             buffer: numbering.and_then(|n| n.type_number("BUFFER")),
             unit: numbering.and_then(|n| n.type_number("NATIVE_COMP_UNIT")),
-            buf: Vec::new(),
-            edges: Vec::new(),
         };
         let mut node = vec![0u64; n];
         // Symbols first: their names are their identity.
@@ -332,12 +395,12 @@ impl Hashes {
             .filter(|&i| !graph.node(i).kind.is_symbol() && hasher.is_identity(i))
             .map(|i| (i, hasher.identity(i)))
             .collect();
-        let mut is_named = vec![false; n];
+        let mut is_named = Bits::new(n);
         for &(i, _) in &identities {
-            is_named[i as usize] = true;
+            is_named.set(i);
         }
         let reference = |node: &[u64], t: u32| {
-            if !is_named[t as usize] {
+            if !is_named.get(t) {
                 return node[t as usize];
             }
             match identities.binary_search_by_key(&t, |b| b.0) {
@@ -346,108 +409,112 @@ impl Hashes {
             }
         };
 
-        // Iterative Tarjan over the followed edges. While a node is being
-        // searched, its entry of `node` holds its index (high half) and
-        // low link (low half); its hash replaces them once its component
-        // is done. Which nodes were reached and which are on the stack are
-        // bits: a dump of tiny objects must not cost tens of bytes each.
+        // Pearce's iterative variant of Tarjan's search over the followed
+        // edges ("A space-efficient algorithm for finding strongly
+        // connected components", 2016): one number per node instead of an
+        // index and a low link. While a node is searched, its entry of
+        // `node` holds that number (high half) and its next edge (low
+        // half); its hash replaces them once its component is done. The
+        // DFS path and the finished nodes waiting for their component are
+        // never the same node, so both stacks share one array of a word per
+        // node, from either end: a ring of millions of conses, searched
+        // millions deep, costs nothing more than a short list.
         let (start, targets) = graph.csr();
         let sites = graph.csr_sites();
-        let mut reached = Bits::new(n);
-        let mut on_stack = Bits::new(n);
-        let index = |node: &[u64], v: u32| (node[v as usize] >> 32) as u32;
-        let low = |node: &[u64], v: u32| node[v as usize] as u32;
-        let set_low = |node: &mut [u64], v: u32, l: u32| {
-            node[v as usize] = node[v as usize] & !u64::from(u32::MAX) | u64::from(l);
-        };
-        let mut stack: Vec<u32> = Vec::new();
-        let mut calls: Vec<(u32, u32)> = Vec::new();
-        let mut counter = 0u32;
-        let mut partial: Vec<u64> = Vec::new();
-        let mut enter = |v: u32, node: &mut [u64], stack: &mut Vec<u32>, reached: &mut Bits| {
-            reached.set(v);
-            node[v as usize] = u64::from(counter) << 32 | u64::from(counter);
-            counter += 1;
-            stack.push(v);
-        };
-        for root in 0..n as u32 {
-            if reached.get(root) || graph.node(root).kind.is_symbol() {
+        let mut search = Search::new(n);
+        let mut scratch = Scratch::default();
+        let mut inner = Scratch::default();
+        let mut stand_ins: HashMap<u32, u64> = HashMap::new();
+        for first in 0..n as u32 {
+            if search.reached.get(first) || graph.node(first).kind.is_symbol() {
                 continue;
             }
-            enter(root, &mut node, &mut stack, &mut reached);
-            on_stack.set(root);
-            calls.push((root, start[root as usize]));
-            while let Some(&mut (v, ref mut pos)) = calls.last_mut() {
-                if *pos < start[v as usize + 1] {
-                    let e = *pos as usize;
-                    *pos += 1;
-                    let w = targets[e];
-                    if !hasher.follows(graph.node(v), sites[e], w) {
+            search.enter(first, &mut node, start);
+            while search.path > 0 {
+                let v = search.stacks[search.path - 1];
+                let e = node[v as usize] as u32;
+                if e < start[v as usize + 1] {
+                    // The next edge (the low half cannot overflow into the
+                    // high one: `e` is below an edge count).
+                    node[v as usize] += 1;
+                    let w = targets[e as usize];
+                    if !hasher.follows(graph.node(v), sites[e as usize], w) {
                         continue;
                     }
-                    if !reached.get(w) {
-                        enter(w, &mut node, &mut stack, &mut reached);
-                        on_stack.set(w);
-                        calls.push((w, start[w as usize]));
-                    } else if on_stack.get(w) {
-                        let l = low(&node, v).min(index(&node, w));
-                        set_low(&mut node, v, l);
+                    if search.reached.get(w) {
+                        search.lower(&mut node, v, w);
+                    } else {
+                        search.enter(w, &mut node, start);
                     }
                     continue;
                 }
-                calls.pop();
-                // A long path once searched leaves a large empty stack:
-                // given back, as a big component's hashes then need room.
-                if calls.capacity() >= 4 * calls.len() + 65536 {
-                    calls.shrink_to(2 * calls.len());
+                search.path -= 1;
+                if !search.root.get(v) {
+                    search.waiting -= 1;
+                    search.stacks[search.waiting] = v;
+                } else {
+                    // The component: `v` and the waiting nodes numbered
+                    // after it. Its slot on the path, or one below, is
+                    // free, so `v` joins them in the array.
+                    let own = rindex(&node, v);
+                    let mut end = search.waiting;
+                    while end < n && rindex(&node, search.stacks[end]) >= own {
+                        end += 1;
+                    }
+                    search.waiting -= 1;
+                    search.stacks[search.waiting] = v;
+                    let Search {
+                        reached,
+                        done,
+                        stacks,
+                        waiting,
+                        ..
+                    } = &mut search;
+                    let members = &mut stacks[*waiting..end];
+                    // Each member hashes with its targets' final hashes,
+                    // and, for targets inside the component, their own
+                    // contents alone as stand-ins: recomputed for small
+                    // targets (a stand-in per member would be a word per
+                    // node more), kept for large ones (recomputing one
+                    // per reference could be quadratic).
+                    let mut cyclic = false;
+                    stand_ins.clear();
+                    for &m in members.iter() {
+                        let h = hasher.hash(&mut scratch, m, &mut |t| {
+                            if is_named.get(t) || !reached.get(t) || done.get(t) {
+                                return reference(&node, t);
+                            }
+                            cyclic = true;
+                            let mut stand_in = || hasher.hash(&mut inner, t, &mut |_| 0);
+                            if graph.node(t).size < KEPT_STAND_IN {
+                                return stand_in();
+                            }
+                            *stand_ins.entry(t).or_insert_with(stand_in)
+                        });
+                        node[m as usize] = h;
+                    }
+                    for &m in members.iter() {
+                        done.set(m);
+                    }
+                    // A cycle (or a node pointing at itself): its members'
+                    // hashes, sorted, are a multiset each is combined with.
+                    if cyclic {
+                        members.sort_unstable_by_key(|&m| node[m as usize]);
+                        let mut multiset = Xxh3::new();
+                        for &m in members.iter() {
+                            multiset.update(&node[m as usize].to_le_bytes());
+                        }
+                        let component_hash = multiset.digest();
+                        for &m in members.iter() {
+                            node[m as usize] = mix(node[m as usize], component_hash);
+                        }
+                    }
+                    *waiting = end;
                 }
-                if let Some(&(parent, _)) = calls.last() {
-                    let l = low(&node, parent).min(low(&node, v));
-                    set_low(&mut node, parent, l);
+                if search.path > 0 {
+                    let parent = search.stacks[search.path - 1];
+                    search.lower(&mut node, parent, v);
                 }
-                if low(&node, v) != index(&node, v) {
-                    continue;
-                }
-                // The component: `v` and what is above it on the stack.
-                let first = stack
-                    .iter()
-                    .rposition(|&w| w == v)
-                    .expect("v is on the stack");
-                let members = &stack[first..];
-                for &m in members {
-                    on_stack.clear(m);
-                }
-                if members.len() == 1 {
-                    let h = hasher.hash(v, &|t| reference(&node, t));
-                    node[v as usize] = h;
-                    stack.truncate(first);
-                    continue;
-                }
-                // A cycle: each member's own contents stand in for it
-                // while the members are hashed with their targets.
-                for &m in members {
-                    node[m as usize] = hasher.hash(m, &|_| 0);
-                }
-                partial.clear();
-                partial.reserve_exact(members.len());
-                for &m in members {
-                    partial.push(hasher.hash(m, &|t| reference(&node, t)));
-                }
-                // The stand-ins are no longer read: each member's hash goes
-                // in its place, and `partial` is sorted into the multiset.
-                for (&m, &h) in members.iter().zip(&partial) {
-                    node[m as usize] = h;
-                }
-                partial.sort_unstable();
-                let mut multiset = Xxh3::new();
-                for h in &partial {
-                    multiset.update(&h.to_le_bytes());
-                }
-                let component_hash = multiset.digest();
-                for &m in members {
-                    node[m as usize] = mix(node[m as usize], component_hash);
-                }
-                stack.truncate(first);
             }
         }
         Hashes {
@@ -465,13 +532,13 @@ impl Hashes {
     /// Whether node `index` is an identity (a symbol, buffer or unit), which
     /// references hash by name.
     pub fn is_identity(&self, graph: &Graph, index: u32) -> bool {
-        graph.node(index).kind.is_symbol() || self.is_named[index as usize]
+        graph.node(index).kind.is_symbol() || self.is_named.get(index)
     }
 
     /// What a reference to node `index` hashes: its name for identities,
     /// else its contents.
     pub fn reference(&self, index: u32) -> u64 {
-        if !self.is_named[index as usize] {
+        if !self.is_named.get(index) {
             return self.node[index as usize];
         }
         match self.identities.binary_search_by_key(&index, |b| b.0) {
@@ -496,5 +563,61 @@ impl Hashes {
     pub fn symbol_flags(dump: &Dump<'_>, graph: &Graph, symbol: u32) -> u64 {
         let offset = u64::from(graph.node(symbol).offset);
         dump.word(offset).unwrap_or(0) & !1
+    }
+}
+
+/// The state of the search for strongly connected components (see
+/// [`Hashes::compute`]); each searched node's number and next edge are in
+/// its entry of the hash array.
+struct Search {
+    reached: Bits,
+    /// Nodes whose component is hashed.
+    done: Bits,
+    /// Whether a searched node may still be its component's root.
+    root: Bits,
+    /// `stacks[..path]`: the DFS path; `stacks[waiting..]`: finished nodes
+    /// whose component is not done, most recent first.
+    stacks: Vec<u32>,
+    path: usize,
+    waiting: usize,
+    counter: u32,
+}
+
+/// A searched node's number, from its entry of the hash array.
+fn rindex(node: &[u64], v: u32) -> u32 {
+    (node[v as usize] >> 32) as u32
+}
+
+impl Search {
+    fn new(n: usize) -> Search {
+        Search {
+            reached: Bits::new(n),
+            done: Bits::new(n),
+            root: Bits::new(n),
+            stacks: vec![0; n],
+            path: 0,
+            waiting: n,
+            counter: 0,
+        }
+    }
+
+    /// Starts searching `v`, from its first edge (`start` as in `Graph::csr`).
+    fn enter(&mut self, v: u32, node: &mut [u64], start: &[u32]) {
+        self.reached.set(v);
+        self.root.set(v);
+        node[v as usize] = u64::from(self.counter) << 32 | u64::from(start[v as usize]);
+        self.counter += 1;
+        self.stacks[self.path] = v;
+        self.path += 1;
+    }
+
+    /// `v` reaches `w`: while `w`'s component is open, `v` is in it or
+    /// below it, and takes `w`'s number when that is lower.
+    fn lower(&mut self, node: &mut [u64], v: u32, w: u32) {
+        if !self.done.get(w) && rindex(node, w) < rindex(node, v) {
+            let number = node[w as usize] & !u64::from(u32::MAX);
+            node[v as usize] = number | node[v as usize] & u64::from(u32::MAX);
+            self.root.clear(v);
+        }
     }
 }

@@ -42,7 +42,34 @@ pub struct Analysis {
     /// (content hash, node) of every node but raw data, sorted: symbols
     /// hash their name, flags and compared slots, other nodes their
     /// structural hash. Two dumps' lists differ where their objects do.
-    pub contents: Vec<(u64, u32)>,
+    pub contents: Vec<Content>,
+}
+
+/// A content hash and its node, in 12 bytes (a `(u64, u32)` takes 16):
+/// the list holds one per object, alongside the graph and the hashes.
+/// Ordered by hash, then node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Content {
+    /// The hash's high and low halves.
+    hash: [u32; 2],
+    node: u32,
+}
+
+impl Content {
+    fn new(hash: u64, node: u32) -> Content {
+        Content {
+            hash: [(hash >> 32) as u32, hash as u32],
+            node,
+        }
+    }
+
+    pub fn hash(&self) -> u64 {
+        u64::from(self.hash[0]) << 32 | u64::from(self.hash[1])
+    }
+
+    pub fn node(&self) -> u32 {
+        self.node
+    }
 }
 
 impl Analysis {
@@ -357,7 +384,7 @@ fn changed_strings(
 }
 
 /// The sorted (content hash, node) list of [`Analysis::contents`].
-fn contents(dump: &Dump<'_>, graph: &Graph, hashes: &Hashes) -> Vec<(u64, u32)> {
+fn contents(dump: &Dump<'_>, graph: &Graph, hashes: &Hashes) -> Vec<Content> {
     let listed = |i: &u32| graph.node(*i).kind != NodeKind::Raw;
     // Counted first: a list grown by doubling would reserve up to twice
     // what it holds, and this one has an entry per object.
@@ -365,7 +392,7 @@ fn contents(dump: &Dump<'_>, graph: &Graph, hashes: &Hashes) -> Vec<(u64, u32)> 
     list.extend((0..graph.len() as u32).filter(listed).map(|i| {
         let h = hashes.of(i);
         if !graph.node(i).kind.is_symbol() {
-            return (h, i);
+            return Content::new(h, i);
         }
         let slots = COMPARED.map(|s| hashes.slot(dump, graph, i, s));
         let flags = Hashes::symbol_flags(dump, graph, i);
@@ -376,7 +403,7 @@ fn contents(dump: &Dump<'_>, graph: &Graph, hashes: &Hashes) -> Vec<(u64, u32)> 
         {
             chunk.copy_from_slice(&x.to_le_bytes());
         }
-        (xxhash_rust::xxh3::xxh3_64(&bytes), i)
+        Content::new(xxhash_rust::xxh3::xxh3_64(&bytes), i)
     }));
     list.sort_unstable();
     list
@@ -425,20 +452,20 @@ fn object_deltas(old: Side<'_, '_>, new: Side<'_, '_>) -> Vec<ObjectDelta> {
     let (mut i, mut j) = (0, 0);
     while i < ol.len() || j < nl.len() {
         match (ol.get(i), nl.get(j)) {
-            (Some(a), Some(b)) if a.0 == b.0 => {
+            (Some(a), Some(b)) if a.hash() == b.hash() => {
                 i += 1;
                 j += 1;
             }
-            (Some(a), Some(b)) if a.0 < b.0 => {
-                add(old, a.1, true);
+            (Some(a), Some(b)) if a.hash() < b.hash() => {
+                add(old, a.node(), true);
                 i += 1;
             }
             (Some(a), None) => {
-                add(old, a.1, true);
+                add(old, a.node(), true);
                 i += 1;
             }
             (_, Some(b)) => {
-                add(new, b.1, false);
+                add(new, b.node(), false);
                 j += 1;
             }
             (None, None) => unreachable!("loop condition"),

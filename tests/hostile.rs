@@ -94,8 +94,9 @@ struct Invocation {
     input_bytes: u64,
 }
 
-/// Outputs go to `out` (a directory of their own per file).
-fn invocations(file: &Path, valid: &Path, out: &Path) -> Vec<Invocation> {
+/// Outputs go to `out` (a directory of their own per file); `diff`
+/// compares `file` with `partner`.
+fn invocations(file: &Path, partner: &Path, out: &Path) -> Vec<Invocation> {
     let size = |p: &Path| std::fs::metadata(p).expect("size").len();
     let s = |x: &str| OsString::from(x);
     let f = || file.as_os_str().to_owned();
@@ -116,8 +117,8 @@ fn invocations(file: &Path, valid: &Path, out: &Path) -> Vec<Invocation> {
         ),
         Invocation {
             name: "diff",
-            args: vec![s("diff"), s("--json"), valid.into(), f()],
-            input_bytes: size(file) + size(valid),
+            args: vec![s("diff"), s("--json"), partner.into(), f()],
+            input_bytes: size(file) + size(partner),
         },
         one(
             "relocate",
@@ -149,8 +150,9 @@ fn best_cpu(args: &[OsString], scratch: &Path, n: usize) -> Duration {
 }
 
 /// Checks every subcommand on `file` against the budgets, with `valid` (a
-/// sound real dump) as the time reference.
-fn check_budgets(label: &str, file: &Path, valid: &Path) {
+/// sound real dump) as the time reference and `partner` as what `diff`
+/// compares `file` with.
+fn check_budgets(label: &str, file: &Path, valid: &Path, partner: &Path) {
     let scratch = tempfile::tempdir().expect("scratch");
     let file_size = std::fs::metadata(file).expect("size").len() as f64;
     let valid_size = std::fs::metadata(valid).expect("size").len() as f64;
@@ -159,7 +161,7 @@ fn check_budgets(label: &str, file: &Path, valid: &Path) {
     std::fs::create_dir_all(&crafted_out).expect("scratch");
     std::fs::create_dir_all(&valid_out).expect("scratch");
     let reference = invocations(valid, valid, &valid_out);
-    for (inv, reference) in invocations(file, valid, &crafted_out)
+    for (inv, reference) in invocations(file, partner, &crafted_out)
         .iter()
         .zip(&reference)
     {
@@ -259,7 +261,7 @@ fn mutated(label: &str, mutate: impl FnOnce(&Dump<'_>, &mut Vec<u8>)) {
     let dir = tempfile::tempdir().expect("scratch");
     let file = dir.path().join(format!("{label}.pdmp"));
     std::fs::write(&file, &crafted).expect("write crafted");
-    check_budgets(label, &file, &valid);
+    check_budgets(label, &file, &valid, &valid);
 }
 
 fn put_u32(bytes: &mut [u8], at: u64, value: u32) {
@@ -286,7 +288,7 @@ fn objects_of(dump: &Dump<'_>, ty: LispType) -> Vec<u64> {
 #[test]
 fn valid_dump_is_within_budget() {
     let Some(valid) = base() else { return };
-    check_budgets("valid", &valid, &valid);
+    check_budgets("valid", &valid, &valid, &valid);
 }
 
 #[test]
@@ -422,7 +424,7 @@ fn hostile_heap(name: &str, lisp: &str) {
     let (Some(valid), Some(crafted)) = (base(), common::fresh_dump(name, lisp)) else {
         return;
     };
-    check_budgets(name, &crafted.path, &valid);
+    check_budgets(name, &crafted.path, &valid, &valid);
 }
 
 #[test]
@@ -447,4 +449,109 @@ fn one_huge_cycle() {
         "hostile-ring",
         "(let ((l (make-list 500000 'x))) (setcdr (last l) l) (setq pdmp-hostile l))",
     );
+}
+
+/// Writes the heap that Lisp `source` builds as a dump with `pdmp dump`
+/// (the reference dumper), in `dir`.
+fn reference_dump(dir: &Path, source: &str) -> PathBuf {
+    let el = dir.join("source.el");
+    std::fs::write(&el, source).expect("source");
+    let dump = dir.join("reference.pdmp");
+    let dumped = Command::new(assert_cmd::cargo::cargo_bin("pdmp"))
+        .arg("dump")
+        .arg(&el)
+        .arg("-o")
+        .arg(&dump)
+        .output()
+        .expect("run pdmp dump");
+    assert!(dumped.status.success(), "pdmp dump: {dumped:?}");
+    dump
+}
+
+/// The small reference dump `diff` compares dumps of the reference dumper
+/// with: their budget is then nearly 2× the crafted file alone.
+fn small_partner() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/reference/sample-emacs-28.pdmp")
+}
+
+/// Conses in [`ring_of_conses`]: 24 file bytes each.
+const RING_CONSES: usize = 2_000_000;
+
+#[test]
+fn ring_of_conses() {
+    // A dump made almost only of conses (the densest kind of object:
+    // 24 file bytes each with its relocation and object start), all in one
+    // ring, so the structural hashing searches as deep as the file is
+    // long. The reference dumper writes the list (7 1 1 … 1 8 9); the cdr
+    // of the cons holding 8 is then pointed back at the first cons.
+    let Some(valid) = base() else { return };
+    let dir = tempfile::tempdir().expect("scratch");
+    let ones = "1 ".repeat(RING_CONSES - 3);
+    let chain = reference_dump(dir.path(), &format!("(setq pdmp-ring '(7 {ones}8 9))\n"));
+    let mut bytes = std::fs::read(&chain).expect("read chain");
+    let dump = Dump::parse(&bytes).expect("chain parses");
+    let car = |cons: u64| dump.word(cons).expect("car");
+    let conses = objects_of(&dump, LispType::Cons);
+    let find = |n: i64| {
+        let found: Vec<u64> = conses
+            .iter()
+            .copied()
+            .filter(|&c| car(c) == pdmp::objlayout::fixnum(n))
+            .collect();
+        assert_eq!(found.len(), 1, "one cons holds {n}");
+        found[0]
+    };
+    let (first, eight, nine) = (find(7), find(8), find(9));
+    assert!(conses.len() >= RING_CONSES, "the dump holds the list");
+    // A dump pointer is stored as the offset of its target.
+    assert_eq!(dump.word(eight + 8).expect("cdr"), nine, "cdr of 8");
+    put_u64(&mut bytes, eight + 8, first);
+    let ring = dir.path().join("ring.pdmp");
+    std::fs::write(&ring, &bytes).expect("write ring");
+    check_budgets("cons-ring", &ring, &valid, &small_partner());
+}
+
+/// Lists in the vector of [`vector_of_lists`].
+const VECTOR_LISTS: usize = 400_000;
+
+/// A dump of one vector of `VECTOR_LISTS` two-element lists, made by the
+/// reference dumper; with `cycle`, the second cons of each list is
+/// replaced by the vector (each list's cdr points back at it).
+fn vector_of_lists(label: &str, cycle: bool) {
+    let Some(valid) = base() else { return };
+    let dir = tempfile::tempdir().expect("scratch");
+    let lists: String = (0..VECTOR_LISTS).map(|i| format!("({i} 5) ")).collect();
+    let file = reference_dump(dir.path(), &format!("(setq pdmp-vector [{lists}])\n"));
+    if cycle {
+        let mut bytes = std::fs::read(&file).expect("read dump");
+        let dump = Dump::parse(&bytes).expect("dump parses");
+        let vectors: Vec<u64> = objects_of(&dump, LispType::Vectorlike)
+            .into_iter()
+            .filter(|&v| dump.word(v) == Some(VECTOR_LISTS as u64))
+            .collect();
+        assert_eq!(vectors.len(), 1, "one vector of {VECTOR_LISTS} slots");
+        let vector = vectors[0];
+        let lists: Vec<u64> = (0..VECTOR_LISTS as u64)
+            .map(|i| dump.word(vector + 8 + 8 * i).expect("slot"))
+            .collect();
+        for list in lists {
+            put_u64(&mut bytes, list + 8, vector);
+        }
+        std::fs::write(&file, &bytes).expect("write cycle");
+    }
+    check_budgets(label, &file, &valid, &small_partner());
+}
+
+#[test]
+fn huge_vector_of_lists() {
+    // One object with hundreds of thousands of pointers: hashing it must
+    // not copy it whole, nor its edges.
+    vector_of_lists("vector-of-lists", false);
+}
+
+#[test]
+fn huge_vector_in_a_cycle_with_its_lists() {
+    // Every list points back at the vector: a component of 400,001
+    // members, each of which refers to the large one.
+    vector_of_lists("vector-cycle", true);
 }
