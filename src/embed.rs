@@ -254,6 +254,11 @@ fn find_section_by_reads<Elf: FileHeader<Endian = Endianness>>(
         let map = unsafe { memmap2::Mmap::map(file)? };
         return find_section(&map);
     };
+    // What follows rules as `find` (the `object` crate) does on a map.
+    let table_offset: u64 = header.e_shoff(endian).into();
+    if table_offset == 0 {
+        return Ok(None);
+    }
     let entry = size_of::<Elf::SectionHeader>();
     if usize::from(header.e_shentsize(endian)) != entry {
         return Err(EmbedError::BadElf {
@@ -282,7 +287,7 @@ fn find_section_by_reads<Elf: FileHeader<Endian = Endianness>>(
     };
     let table = read(
         "section headers",
-        header.e_shoff(endian).into(),
+        table_offset,
         u64::from(count) * entry as u64,
     )?;
     let (sections, _) = object::pod::slice_from_bytes::<Elf::SectionHeader>(&table, count.into())
@@ -293,11 +298,19 @@ fn find_section_by_reads<Elf: FileHeader<Endian = Endianness>>(
             what: "header",
             problem: format!("section name table index {names_index} is not below {count}"),
         })?;
-    let names = read(
-        "section name table",
-        names.sh_offset(endian).into(),
-        names.sh_size(endian).into(),
-    )?;
+    let (names_offset, names_size): (u64, u64) =
+        (names.sh_offset(endian).into(), names.sh_size(endian).into());
+    let names_end = names_offset
+        .checked_add(names_size)
+        .ok_or_else(|| EmbedError::BadElf {
+            what: "section name table",
+            problem: format!("size {names_size} at offset {names_offset} overflows"),
+        })?;
+    if names.sh_type(endian) == object::elf::SHT_NOBITS || names_end > file_size {
+        // No names to read: no section is called .pdmp.
+        return Ok(None);
+    }
+    let names = read("section name table", names_offset, names_size)?;
     // The name and its NUL, compared in place (a string-table lookup would
     // search for the NUL with memchr, whose first call detects CPU features
     // with CPUID: tens of microseconds in a virtual machine).

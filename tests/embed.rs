@@ -658,3 +658,69 @@ fn a_dump_range_at_an_unaligned_offset_is_read_not_mapped() {
         .expect("refused");
     assert!(error.to_string().contains("outside the file"), "{error}");
 }
+
+#[test]
+fn the_runtime_lookup_by_reads_agrees_with_the_lookup_in_memory() {
+    // The runtime finds its dump with a few reads of its own executable
+    // (`find_in_open_file`); every other command maps the file (`find`).
+    // On embedded runtimes, stripped or not, and on copies with bytes of
+    // the ELF header or the file's last 8 KiB overwritten, both must agree.
+    // Stripped first: the test writes each mutant to a file.
+    let rt = runtime_copy("emacs-28");
+    let dir = rt.dir.path();
+    binutils(&["strip"], &rt.exe);
+    let mut carriers = vec![std::fs::read(&rt.exe).unwrap()];
+    for (name, extra) in [("section", &[][..]), ("append", &["--append"][..])] {
+        let app = dir.join(name);
+        assert!(embed(&rt.exe, &rt.dump, &app, extra).status.success());
+        carriers.push(std::fs::read(&app).unwrap());
+    }
+    let stripped = dir.join("section-stripped");
+    std::fs::copy(dir.join("section"), &stripped).unwrap();
+    binutils(&["strip"], &stripped);
+    carriers.push(std::fs::read(&stripped).unwrap());
+    let lookup_by_reads = |bytes: &[u8]| {
+        let path = dir.join("mutant");
+        std::fs::write(&path, bytes).unwrap();
+        pdmp::embed::find_in_open_file(&std::fs::File::open(&path).unwrap())
+    };
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut random = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    const ROUNDS: usize = 400;
+    let (mut found, mut refused) = (0, 0);
+    for original in &carriers {
+        for round in 0..ROUNDS {
+            let mut bytes = original.clone();
+            if round > 0 {
+                for _ in 0..1 + random() % 4 {
+                    let at = if random() % 2 == 0 {
+                        random() as usize % 64
+                    } else {
+                        bytes.len() - 1 - random() as usize % 8192
+                    };
+                    bytes[at] = random() as u8;
+                }
+            }
+            let in_memory = pdmp::embed::find(&bytes);
+            let by_reads = lookup_by_reads(&bytes);
+            match (&in_memory, &by_reads) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "round {round}");
+                    found += usize::from(a.is_some());
+                }
+                (Err(_), Err(_)) => refused += 1,
+                _ => panic!("round {round}: in memory {in_memory:?}, by reads {by_reads:?}"),
+            }
+        }
+    }
+    // Most mutants still carry their dump; some are refused by both.
+    assert!(
+        found > ROUNDS && refused > 0,
+        "{found} found, {refused} refused"
+    );
+}
