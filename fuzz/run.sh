@@ -20,7 +20,6 @@ seconds=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 all=(format verify analysis diff relocate container embed reader)
 targets=("${@:-${all[@]}}")
-export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1}
 rustc --version | grep -q nightly || export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null || { echo "fuzz/run.sh: install cargo-fuzz: cargo install cargo-fuzz --locked" >&2; exit 2; }
 
