@@ -56,13 +56,7 @@ pub fn analysis(data: &[u8]) {
     };
     let names = SymbolNames::new(&dump, &graph, None);
     let dominators = stats::dominators(&graph);
-    let context = Context {
-        dump: &dump,
-        graph: &graph,
-        dominators: &dominators,
-        names: &names,
-        numbering: dump.pvec_numbering().numbering,
-    };
+    let context = Context::new(&dump, &graph, &dominators, &names);
     let _ = serde_json::to_string(&context.stats(5));
     for node in names.find("nil").into_iter().take(2) {
         let _ = serde_json::to_string(&context.symbol_report(node));

@@ -178,6 +178,25 @@ pub struct Context<'d, 'a, 'e> {
     pub numbering: Option<PvecNumbering>,
 }
 
+impl<'d, 'a, 'e> Context<'d, 'a, 'e> {
+    /// The context of `dump`, its graph, dominator tree and symbol names;
+    /// the pvec numbering is the one the dump shows.
+    pub fn new(
+        dump: &'d Dump<'a>,
+        graph: &'d Graph,
+        dominators: &'d Dominators,
+        names: &'d SymbolNames<'d, 'a, 'e>,
+    ) -> Self {
+        Context {
+            dump,
+            graph,
+            dominators,
+            names,
+            numbering: dump.pvec_numbering().numbering,
+        }
+    }
+}
+
 /// Computes the dominator tree of `graph` from its roots.
 pub fn dominators(graph: &Graph) -> Dominators {
     let (start, targets) = graph.csr();

@@ -197,13 +197,7 @@ fn analyse(path: &Path, symbols: &[&str]) -> (Stats, Vec<u64>) {
     let graph = Graph::build(&dump).unwrap();
     let dominators = stats::dominators(&graph);
     let names = SymbolNames::new(&dump, &graph, None);
-    let context = Context {
-        dump: &dump,
-        graph: &graph,
-        dominators: &dominators,
-        names: &names,
-        numbering: dump.pvec_numbering().numbering,
-    };
+    let context = Context::new(&dump, &graph, &dominators, &names);
     let retained = symbols
         .iter()
         .map(|name| {

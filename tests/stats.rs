@@ -54,13 +54,7 @@ fn check_graph_and_totals(path: &Path) {
 
     let dominators = stats::dominators(&graph);
     let names = SymbolNames::new(&dump, &graph, None);
-    let context = Context {
-        dump: &dump,
-        graph: &graph,
-        dominators: &dominators,
-        names: &names,
-        numbering: dump.pvec_numbering().numbering,
-    };
+    let context = Context::new(&dump, &graph, &dominators, &names);
     let report = context.stats(10);
 
     // Rows reconcile with the regions `pdmp info` shows, and the regions

@@ -95,13 +95,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         });
     let names = SymbolNames::new(&dump, &graph, executable.as_ref());
     let dominators = stats::dominators(&graph);
-    let context = Context {
-        dump: &dump,
-        graph: &graph,
-        dominators: &dominators,
-        names: &names,
-        numbering: dump.pvec_numbering().numbering,
-    };
+    let context = Context::new(&dump, &graph, &dominators, &names);
     let file_name = path.display().to_string();
 
     if let Some(name) = &args.symbol {
