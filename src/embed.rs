@@ -23,7 +23,8 @@
 //!   removes it, as it removes any bytes outside sections.
 //!
 //! A runtime finds its dump with [`find_in_open_file`] on its own executable
-//! (`/proc/self/exe`) and maps the returned [`Embedded::range`].
+//! (opened once, see [`crate::origin`]) and maps the returned
+//! [`Embedded::range`].
 
 use crate::dump::{Dump, DumpFile, Span};
 use crate::error::Error;
@@ -314,11 +315,10 @@ fn find_section_by_reads<Elf: FileHeader<Endian = Endianness>>(
     // The name and its NUL, compared in place (a string-table lookup would
     // search for the NUL with memchr, whose first call detects CPU features
     // with CPUID: tens of microseconds in a virtual machine).
-    let wanted = b".pdmp\0";
-    debug_assert_eq!(&wanted[..SECTION_NAME.len()], SECTION_NAME.as_bytes());
+    let wanted = SECTION_NAME.as_bytes();
     let found = sections.iter().find(|s| {
         let at = s.sh_name(endian) as usize;
-        names.get(at..at + wanted.len()) == Some(&wanted[..])
+        names.get(at..at + wanted.len()) == Some(wanted) && names.get(at + wanted.len()) == Some(&0)
     });
     found.map_or(Ok(None), |s| section_range(s, endian, file_size).map(Some))
 }

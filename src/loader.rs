@@ -631,20 +631,14 @@ impl LoadedHeap {
             Some(file) => read_part(file, base, range.start, range.end),
             None => Ok(()),
         };
-        let relocate = |owned: Range<u64>, entries: Range<usize>| {
+        let relocate = |owned: Range<u64>, part: DumpRelocTable<'_>| {
             let Some(add) = &add else { return Ok(()) };
-            let size = crate::header::DUMP_RELOC_SIZE as usize;
-            let part = Table::new(
-                &table_bytes[entries.start * size..entries.end * size],
-                relocs.entry_offset(entries.start),
-                layout,
-            );
             // SAFETY: a part writes only inside its own byte range of the
             // dump (checked per entry); parts relocated at once are disjoint.
             unsafe { apply(base, owned, part, add, layout, delta) }
         };
         let results: Vec<Result<(), String>> = if cold < TWO_THREADS_FROM {
-            vec![read(0..cold).and_then(|()| relocate(0..cold, 0..relocs.len()))]
+            vec![read(0..cold).and_then(|()| relocate(0..cold, relocs))]
         } else {
             // The halves: bytes are read split at a huge page, relocations
             // split by entry, each thread's sites in its own byte range (in
@@ -653,18 +647,18 @@ impl LoadedHeap {
             let read_mid = (cold / 2).next_multiple_of(HUGE_PAGE).min(cold);
             let k = relocs.len() / 2;
             let reloc_mid = relocs.get(k).map_or(cold, |r| r.offset.min(cold));
+            let (front, back) = relocs.split_at(k);
             let barrier = std::sync::Barrier::new(2);
-            let work = |(read_range, owned, entries): (Range<u64>, Range<u64>, Range<usize>)| {
+            let work = |(read_range, owned, part): (Range<u64>, Range<u64>, DumpRelocTable<'_>)| {
                 let read = read(read_range);
                 // Nobody writes before both halves are in.
                 barrier.wait();
                 read?;
-                relocate(owned, entries)
+                relocate(owned, part)
             };
             std::thread::scope(|scope| {
-                let other =
-                    scope.spawn(|| work((read_mid..cold, reloc_mid..cold, k..relocs.len())));
-                let mine = work((0..read_mid, 0..reloc_mid, 0..k));
+                let other = scope.spawn(|| work((read_mid..cold, reloc_mid..cold, back)));
+                let mine = work((0..read_mid, 0..reloc_mid, front));
                 vec![mine, other.join().expect("relocation thread")]
             })
         };
