@@ -114,7 +114,7 @@ pub fn relocate(data: &[u8]) {
         return;
     }
     let emacs_basis: u64 = 0x5555_5580_0000;
-    let lispsym = match pdmp::exe::lispsym_offset(&dump) {
+    let lispsym = match pdmp::executable::lispsym_offset(&dump) {
         Ok((offset, _)) => emacs_basis.wrapping_add_signed(offset),
         Err(_) => emacs_basis + 0x1000,
     };

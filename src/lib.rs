@@ -38,7 +38,6 @@ pub mod dominators;
 pub mod dump;
 pub mod embed;
 pub mod error;
-pub mod exe;
 pub mod executable;
 pub mod graph;
 pub mod header;

@@ -162,7 +162,7 @@ fn built_in_symbol_names_come_from_the_executable() {
     let file = DumpFile::open(&path).unwrap();
     let dump = file.dump().unwrap();
     let graph = Graph::build(&dump).unwrap();
-    let exe = pdmp::executable::Executable::open(&emacs, &dump, &graph).unwrap();
+    let exe = pdmp::executable::Executable::open(&emacs, &dump).unwrap();
     let names = SymbolNames::new(&dump, &graph, Some(&exe));
     let symbols: Vec<u32> = (0..graph.len() as u32)
         .filter(|&i| graph.node(i).kind.is_symbol())

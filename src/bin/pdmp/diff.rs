@@ -86,7 +86,7 @@ fn analyse(path: &Path, dump: &Dump<'_>, emacs: &[PathBuf]) -> Result<Analysed, 
         .iter()
         .cloned()
         .chain(pdmp::locate::find_on_path("emacs"))
-        .find_map(|exe| Some((Executable::open(&exe, dump, &graph).ok()?, exe)));
+        .find_map(|exe| Some((Executable::open(&exe, dump).ok()?, exe)));
     let analysis = Analysis::of(dump, &graph, executable.as_ref().map(|(e, _)| e));
     Ok(Analysed {
         graph,

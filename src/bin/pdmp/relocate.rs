@@ -3,7 +3,7 @@
 
 use crate::output::{print_json, table, Failure, SCHEMA_VERSION};
 use pdmp::container;
-use pdmp::exe::{self, Recovered};
+use pdmp::executable::{self, Recovered};
 use pdmp::relocate::{self, Applied, Bases, PhaseCost};
 use pdmp::DumpFile;
 use std::io::Write;
@@ -135,8 +135,8 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let (recovered, emacs_basis) = match (&args.exe, args.emacs_basis) {
         (Some(exe_path), _) => {
             let exe = DumpFile::open(exe_path).map_err(|e| Failure::in_file(exe_path, e))?;
-            let recovered =
-                exe::recover(&dump, exe.bytes(), args.load_bias.unwrap_or(0)).map_err(|e| {
+            let recovered = executable::recover(&dump, exe.bytes(), args.load_bias.unwrap_or(0))
+                .map_err(|e| {
                     Failure::new(format!(
                         "{} with {}: {e}",
                         path.display(),
@@ -153,7 +153,8 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         (Some(address), _) => (address, Source::Given),
         (None, Some(r)) if args.emacs_basis.is_none() => (r.lispsym, Source::Exe),
         (None, _) => {
-            let (offset, _) = exe::lispsym_offset(&dump).map_err(|e| Failure::in_file(path, e))?;
+            let (offset, _) =
+                executable::lispsym_offset(&dump).map_err(|e| Failure::in_file(path, e))?;
             (emacs_basis.wrapping_add_signed(offset), Source::Dump)
         }
     };

@@ -74,12 +74,12 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let graph = Graph::build(&dump).map_err(|e| Failure::in_file(&path, e))?;
     let (executable, exe_path) = match &args.emacs {
         Some(exe) => (
-            Some(Executable::open(exe, &dump, &graph).map_err(|e| Failure::in_file(exe, e))?),
+            Some(Executable::open(exe, &dump).map_err(|e| Failure::in_file(exe, e))?),
             Some(exe.clone()),
         ),
         // The Emacs on PATH, when it is the one that wrote this dump.
         None => match pdmp::locate::find_on_path("emacs") {
-            Some(exe) => match Executable::open(&exe, &dump, &graph) {
+            Some(exe) => match Executable::open(&exe, &dump) {
                 Ok(e) => (Some(e), Some(exe)),
                 Err(_) => (None, None),
             },
