@@ -14,9 +14,13 @@ use pdmp::heap::{Heap, Obj, Word};
 use pdmp::pvec::PvecNumbering;
 use pdmp::stats::{self, Context, Stats};
 use pdmp::symbol::{SymbolNames, SymbolSlot};
-use pdmp::value::{HashTableValue, LispString, Value, MOST_POSITIVE_FIXNUM};
+use pdmp::value::{HashTableValue, LispString, Value};
 use pdmp::writer::{write_dump_tallied, DumpOptions, Tally};
 use proptest::prelude::*;
+
+#[path = "common/random_values.rs"]
+mod random_values;
+use random_values::value;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -396,61 +400,6 @@ fn hash_table_bignum_bool_vector_by_hand() {
 
 // Random heaps: the report equals the dumper's tally, and each symbol
 // retains exactly what its value holds.
-
-fn symbol_name() -> impl Strategy<Value = String> {
-    "[a-z][a-z-]{1,7}"
-}
-
-fn leaf() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        (-(1i64 << 61)..=MOST_POSITIVE_FIXNUM).prop_map(Value::Int),
-        (any::<i128>(), 1u64..).prop_map(|(a, b)| {
-            Value::integer(BigInt::from(a) * BigInt::from(b) + (BigInt::from(1) << 100u32))
-        }),
-        any::<f64>().prop_map(Value::Float),
-        proptest::collection::vec(any::<u8>(), 0..20).prop_map(|bytes| Value::Str(LispString {
-            bytes,
-            multibyte: false
-        })),
-        ".{0,12}".prop_map(|s: String| Value::Str(LispString::from_text(&s))),
-        symbol_name().prop_map(Value::Symbol),
-        symbol_name().prop_map(Value::Uninterned),
-        Just(Value::nil()),
-        Just(Value::Subr("car".into())),
-        (0u64..200).prop_map(|len| Value::BoolVector {
-            len,
-            bytes: vec![0; len.div_ceil(8) as usize]
-        }),
-    ]
-}
-
-fn value() -> impl Strategy<Value = Value> {
-    leaf().prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![
-            (
-                proptest::collection::vec(inner.clone(), 1..5),
-                inner.clone()
-            )
-                .prop_map(|(items, tail)| Value::list_with_tail(items, tail)),
-            proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Vector),
-            proptest::collection::vec(inner.clone(), 1..5).prop_map(Value::Record),
-            proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::ByteCode),
-            (1i64..4, proptest::collection::vec(inner.clone(), 0..4)).prop_map(|(d, rest)| {
-                let mut items = vec![Value::Int(d), Value::Int(0)];
-                items.extend(rest);
-                Value::SubCharTable(items)
-            }),
-            proptest::collection::vec((inner.clone(), inner), 0..4).prop_map(|data| {
-                Value::HashTable(Box::new(HashTableValue {
-                    test: "equal".into(),
-                    weakness: None,
-                    data,
-                    purecopy: false,
-                }))
-            }),
-        ]
-    })
-}
 
 /// Bytes `value` makes the symbol holding it retain: every object of its
 /// tree, by the sizes of spec §8. Interned symbols are roots of their own;
