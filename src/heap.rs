@@ -187,15 +187,23 @@ impl Placements {
 }
 
 /// The interned symbols the heap created, in creation order (the order of
-/// the obarray's chains): names in one byte arena, cells packed.
+/// the obarray's chains): names in one byte arena; cells stored only for
+/// symbols whose cells are not the default (most symbols of a program are
+/// only named, never bound).
 #[derive(Debug, Default)]
 pub struct Symbols {
     names: Vec<u8>,
     /// End of each symbol's name in `names`.
     ends: Vec<u32>,
-    /// Value, function, plist (packed words) and special flag.
-    cells: Vec<([u64; 3], bool)>,
+    /// Each symbol's index in `bound` plus one (0: default cells), with
+    /// [`SPECIAL`] set when it is special.
+    slots: Vec<u32>,
+    /// Value, function, plist (packed words) of the symbols with cells.
+    bound: Vec<[u64; 3]>,
 }
+
+/// A special symbol in [`Symbols::slots`].
+const SPECIAL: u32 = 1 << 31;
 
 impl Symbols {
     pub fn len(&self) -> usize {
@@ -211,25 +219,68 @@ impl Symbols {
         &self.names[start..self.ends[i] as usize]
     }
 
+    fn push(&mut self, name: &[u8]) {
+        reserve(&mut self.names, name.len());
+        self.names.extend_from_slice(name);
+        reserve(&mut self.ends, 1);
+        self.ends.push(self.names.len() as u32);
+        reserve(&mut self.slots, 1);
+        self.slots.push(0);
+    }
+
     pub fn cells(&self, i: usize) -> Cells {
-        let ([value, function, plist], special) = self.cells[i];
-        Cells {
-            value: Word::unpack(value),
-            function: Word::unpack(function),
-            plist: Word::unpack(plist),
-            special,
-        }
+        let slot = self.slots[i];
+        let mut cells = match (slot & !SPECIAL).checked_sub(1) {
+            None => Cells::default(),
+            Some(b) => {
+                let [value, function, plist] = self.bound[b as usize];
+                Cells {
+                    value: Word::unpack(value),
+                    function: Word::unpack(function),
+                    plist: Word::unpack(plist),
+                    special: false,
+                }
+            }
+        };
+        cells.special = slot & SPECIAL != 0;
+        cells
     }
 
     fn set_cells(&mut self, i: usize, cells: Cells) {
-        self.cells[i] = (
-            [
-                cells.value.pack(),
-                cells.function.pack(),
-                cells.plist.pack(),
-            ],
-            cells.special,
-        );
+        let slot = &mut self.slots[i];
+        let special = if cells.special { SPECIAL } else { 0 };
+        let words = [
+            cells.value.pack(),
+            cells.function.pack(),
+            cells.plist.pack(),
+        ];
+        match (*slot & !SPECIAL).checked_sub(1) {
+            Some(b) => self.bound[b as usize] = words,
+            None if special_only(&cells) => {}
+            None => {
+                reserve(&mut self.bound, 1);
+                self.bound.push(words);
+                *slot = self.bound.len() as u32;
+            }
+        }
+        *slot = (*slot & !SPECIAL) | special;
+    }
+}
+
+/// Whether only the special flag sets `cells` apart from the default (so
+/// they need no entry of [`Symbols::bound`]).
+fn special_only(cells: &Cells) -> bool {
+    let default = Cells::default();
+    cells.value == default.value
+        && cells.function == default.function
+        && cells.plist == default.plist
+}
+
+/// Makes room for `additional` more elements, growing by an eighth rather
+/// than doubling: a table's spare room is then at most an eighth of it.
+fn reserve<T>(v: &mut Vec<T>, additional: usize) {
+    if v.capacity() - v.len() < additional {
+        v.reserve_exact(additional.max(v.len() / 8).max(256));
     }
 }
 
@@ -317,8 +368,7 @@ impl Heap {
             return w;
         }
         let i = self.symbols.len() as u32;
-        self.symbols.names.extend_from_slice(name.as_bytes());
-        self.symbols.ends.push(self.symbols.names.len() as u32);
+        self.symbols.push(name.as_bytes());
         let word = Word::Obj(ObjRef {
             tag: LispType::Symbol,
             place: Place::Symbol(i),
@@ -328,7 +378,6 @@ impl Heap {
         if name.starts_with(':') && name.len() > 1 {
             cells.value = word;
         }
-        self.symbols.cells.push(([0; 3], false));
         self.symbols.set_cells(i as usize, cells);
         let mut by_name = std::mem::take(&mut self.by_name);
         by_name.insert_unique(hash, i, |&e| name_hash(self.table_name(e)));

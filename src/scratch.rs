@@ -163,12 +163,7 @@ impl Scratch {
         let big = |n: usize| all || n >= FLUSH_AT;
         let mut result = Ok(());
         if big(8 * self.hot_words.len()) {
-            let bytes: Vec<u8> = self
-                .hot_words
-                .iter()
-                .flat_map(|w| w.to_le_bytes())
-                .collect();
-            result = result.and_then(|_| self.hot.write(&bytes));
+            result = result.and_then(|_| write_u64s(&mut self.hot, &self.hot_words));
             self.hot_base += self.hot_words.len() as u32;
             self.hot_words.clear();
             shrink(&mut self.hot_words, FLUSH_AT / 8);
@@ -238,14 +233,33 @@ impl Scratch {
 }
 
 fn shrink<T>(v: &mut Vec<T>, keep: usize) {
-    if v.capacity() > 4 * keep {
+    if v.capacity() > 2 * keep {
         v.shrink_to(keep);
     }
 }
 
+/// Writes little-endian values through a small buffer.
+fn write_le<const N: usize, T: Copy>(
+    stream: &mut Stream,
+    list: &[T],
+    bytes: impl Fn(T) -> [u8; N],
+) -> std::io::Result<()> {
+    let mut buf = [0u8; 4096];
+    for part in list.chunks(buf.len() / N) {
+        for (i, &v) in part.iter().enumerate() {
+            buf[N * i..N * i + N].copy_from_slice(&bytes(v));
+        }
+        stream.write(&buf[..N * part.len()])?;
+    }
+    Ok(())
+}
+
 fn write_u32s(stream: &mut Stream, list: &[u32]) -> std::io::Result<()> {
-    let bytes: Vec<u8> = list.iter().flat_map(|v| v.to_le_bytes()).collect();
-    stream.write(&bytes)
+    write_le(stream, list, u32::to_le_bytes)
+}
+
+fn write_u64s(stream: &mut Stream, list: &[u64]) -> std::io::Result<()> {
+    write_le(stream, list, u64::to_le_bytes)
 }
 
 /// A stream of little-endian `u32`s read back.
