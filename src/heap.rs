@@ -11,7 +11,9 @@
 //! read, depth first from the form (an object's parts follow it, so related
 //! objects sit together), and its bytes go to the [`Scratch`] streams; only
 //! the symbol table stays in memory, because later forms change a symbol's
-//! cells. A value a later binding replaces stays in the dump, unreachable.
+//! cells. A first walk over the form sizes every value in it, so an object
+//! is written whole, its parts' places known, before its parts are placed.
+//! A value a later binding replaces stays in the dump, unreachable.
 //! The [`writer`](crate::writer) assembles the dump from the symbol table and
 //! the streams.
 
@@ -306,6 +308,10 @@ pub struct Heap {
     sealed: Option<Word>,
     /// A pseudovector with more slots than its header can say.
     too_many: Option<(&'static str, usize)>,
+    /// The form being placed: each node's size, in placement order, and
+    /// the next node to place.
+    sizes: Vec<Size>,
+    cursor: usize,
 }
 
 /// Marks a built-in symbol in the symbol table.
@@ -343,6 +349,8 @@ impl Heap {
             placements: Placements::default(),
             sealed: None,
             too_many: None,
+            sizes: Vec::new(),
+            cursor: 0,
         }
     }
 
@@ -438,9 +446,56 @@ impl Heap {
 
     /// Places a value as a form of its own.
     pub fn add(&mut self, value: &Value) -> Word {
+        self.sizes.clear();
+        sizes(value, &mut self.sizes);
+        self.cursor = 0;
         let word = self.place(value);
-        self.scratch.end_form(false);
+        debug_assert_eq!(self.cursor, self.sizes.len(), "every node placed once");
+        if self.sizes.capacity() > 1 << 16 {
+            self.sizes = Vec::new();
+        }
         word
+    }
+
+    /// The word of `value` once placed with its hot objects from word
+    /// `hot` and its cold items from unit `cold` on (interning its symbol
+    /// if it is one).
+    fn predict(&mut self, value: &Value, hot: u32, cold: u32) -> Word {
+        let at = |tag, place| Word::Obj(ObjRef { tag, place });
+        match value {
+            Value::Int(n) => Word::Fixnum(*n),
+            Value::Symbol(_) | Value::Subr(_) => self.place_atom(value),
+            Value::Str(_) => at(LispType::String, Place::Hot(hot)),
+            Value::Uninterned(_) => at(LispType::Symbol, Place::Hot(hot)),
+            Value::Float(_) => at(LispType::Float, Place::Cold(cold)),
+            Value::BoolVector { .. } => at(LispType::Vectorlike, Place::Cold(cold)),
+            Value::List(items, tail) if items.is_empty() => self.predict(tail, hot, cold),
+            Value::List(..) => at(LispType::Cons, Place::Hot(hot)),
+            Value::Vector(_)
+            | Value::Record(_)
+            | Value::ByteCode(_)
+            | Value::CharTable(_)
+            | Value::SubCharTable(_)
+            | Value::Bignum(_)
+            | Value::HashTable(_) => at(LispType::Vectorlike, Place::Hot(hot)),
+        }
+    }
+
+    /// A symbol or subr.
+    fn place_atom(&mut self, value: &Value) -> Word {
+        match value {
+            Value::Subr(name) => match image::subr_index(name) {
+                Some(j) => Word::Subr(j as u16),
+                None => self.intern(name),
+            },
+            Value::Symbol(name) => self.intern(name),
+            _ => unreachable!("symbols and subrs"),
+        }
+    }
+
+    /// The size of the next node to place (the one at the cursor).
+    fn next_size(&self) -> Size {
+        self.sizes[self.cursor]
     }
 
     /// Stores a word in hot slot `at`.
@@ -455,6 +510,8 @@ impl Heap {
     fn hot(&mut self, tag: LispType, bytes: u64, pvec: Option<PvecKind>) -> (u32, Word) {
         self.placements
             .add(("hot", NodeKind::Object(tag), pvec), bytes);
+        // Every object before this one is complete: the buffers may go.
+        self.scratch.flush(false);
         let at = self.scratch.hot_object(tag, (bytes / 8) as usize);
         let word = Word::Obj(ObjRef {
             tag,
@@ -486,13 +543,10 @@ impl Heap {
 
     /// Places a value (and everything in it, depth first).
     fn place(&mut self, value: &Value) -> Word {
+        self.cursor += 1;
         match value {
             Value::Int(n) => Word::Fixnum(*n),
-            Value::Symbol(name) => self.intern(name),
-            Value::Subr(name) => match image::subr_index(name) {
-                Some(j) => Word::Subr(j as u16),
-                None => self.intern(name),
-            },
+            Value::Symbol(_) | Value::Subr(_) => self.place_atom(value),
             Value::Str(s) => self.string(&s.bytes, s.multibyte),
             Value::Float(x) => {
                 self.placements
@@ -528,35 +582,54 @@ impl Heap {
             }
             Value::Uninterned(name) => {
                 let (at, word) = self.hot(LispType::Symbol, image::SYMBOL_SIZE, None);
-                let name = self.string(name.as_bytes(), !name.is_ascii());
+                // The name string follows.
+                let name_at = at + (image::SYMBOL_SIZE / 8) as u32;
                 self.scratch.set(at, ol::symbol::PLAINVAL);
-                self.store(at + 1, name);
+                self.store(
+                    at + 1,
+                    Word::Obj(ObjRef {
+                        tag: LispType::String,
+                        place: Place::Hot(name_at),
+                    }),
+                );
                 self.store(at + 2, Word::UNBOUND);
+                self.string(name.as_bytes(), !name.is_ascii());
                 word
             }
             Value::List(items, tail) => {
-                let Some((first, rest)) = items.split_first() else {
+                if items.is_empty() {
                     return self.place(tail);
-                };
-                let (mut at, list) = self.hot(LispType::Cons, ol::CONS_SIZE, None);
-                let car = self.place(first);
-                self.store(at, car);
-                for item in rest {
-                    let (next, word) = self.hot(LispType::Cons, ol::CONS_SIZE, None);
-                    self.store(at + 1, word);
-                    at = next;
-                    let car = self.place(item);
-                    self.store(at, car);
                 }
-                let tail = self.place(tail);
-                self.store(at + 1, tail);
-                list
+                let mut head = None;
+                let mut cold = self.scratch.cold_units();
+                for (k, item) in items.iter().enumerate() {
+                    let (at, word) = self.hot(LispType::Cons, ol::CONS_SIZE, None);
+                    head.get_or_insert(word);
+                    let size = self.next_size();
+                    let car = self.predict(item, at + 2, cold);
+                    let next = at + 2 + size.hot;
+                    cold += size.cold;
+                    let cdr = if k + 1 < items.len() {
+                        Word::Obj(ObjRef {
+                            tag: LispType::Cons,
+                            place: Place::Hot(next),
+                        })
+                    } else {
+                        self.predict(tail, next, cold)
+                    };
+                    self.store(at, car);
+                    self.store(at + 1, cdr);
+                    let placed = self.place(item);
+                    debug_assert_eq!(placed, car);
+                }
+                self.place(tail);
+                head.expect("a cons")
             }
             Value::Vector(items) => {
                 let size = 8 + 8 * items.len() as u64;
                 let (at, word) = self.hot(LispType::Vectorlike, size, Some(PvecKind::NormalVector));
                 self.scratch.set(at, items.len() as u64);
-                self.slots(at + 1, items);
+                self.slots(at + 1, items.iter());
                 word
             }
             Value::Record(items) => self.pseudo(PvecKind::Record, "record", items),
@@ -575,7 +648,7 @@ impl Heap {
                 self.header(at, kind, "sub-char-table", slots.len(), 1);
                 let head = u64::from(depth as u32) | u64::from(min_char as u32) << 32;
                 self.scratch.set(at + 1, head);
-                self.slots(at + 2, slots);
+                self.slots(at + 2, slots.iter());
                 word
             }
             Value::BoolVector { len, bytes } => {
@@ -599,11 +672,23 @@ impl Heap {
         }
     }
 
-    /// Places each item and stores it in the slots from `at` on.
-    fn slots(&mut self, at: u32, items: &[Value]) {
-        for (i, item) in items.iter().enumerate() {
-            let word = self.place(item);
+    /// Stores the words of `items` in the slots from `at` on, then places
+    /// them (after the object holding the slots, which must be the last
+    /// placed).
+    fn slots<'v>(&mut self, at: u32, items: impl Iterator<Item = &'v Value> + Clone) {
+        let mut node = self.cursor;
+        let mut hot = self.scratch.hot_words() as u32;
+        let mut cold = self.scratch.cold_units();
+        for (i, item) in items.clone().enumerate() {
+            let size = self.sizes[node];
+            let word = self.predict(item, hot, cold);
             self.store(at + i as u32, word);
+            node += size.nodes as usize;
+            hot += size.hot;
+            cold += size.cold;
+        }
+        for item in items {
+            self.place(item);
         }
     }
 
@@ -612,7 +697,7 @@ impl Heap {
         let size = 8 + 8 * items.len() as u64;
         let (at, word) = self.hot(LispType::Vectorlike, size, Some(kind));
         self.header(at, kind, what, items.len(), 0);
-        self.slots(at + 1, items);
+        self.slots(at + 1, items.iter());
         word
     }
 
@@ -670,37 +755,40 @@ impl Heap {
         s.set_pending(slot(t::CMPFN), function);
         s.set_pending(slot(t::HASHFN), function);
         self.store(slot(t::TEST_NAME), test);
-        let size = 8 + 16 * count;
-        let (kv, key_and_value) =
-            self.hot(LispType::Vectorlike, size, Some(PvecKind::NormalVector));
-        self.scratch.set(kv, 2 * count);
+        // The key_and_value vector follows.
+        let kv_at = at + (t::SIZE / 8) as u32;
+        let key_and_value = Word::Obj(ObjRef {
+            tag: LispType::Vectorlike,
+            place: Place::Hot(kv_at),
+        });
         self.store(slot(t::KEY_AND_VALUE), key_and_value);
-        for (i, (k, v)) in h.data.iter().enumerate() {
-            let k = self.place(k);
-            self.store(kv + 1 + 2 * i as u32, k);
-            let v = self.place(v);
-            self.store(kv + 2 + 2 * i as u32, v);
-        }
+        let size = 8 + 16 * count;
+        let (kv, _) = self.hot(LispType::Vectorlike, size, Some(PvecKind::NormalVector));
+        debug_assert_eq!(kv, kv_at);
+        self.scratch.set(kv, 2 * count);
+        self.slots(kv + 1, h.data.iter().flat_map(|(k, v)| [k, v]));
         word
     }
 
     /// A list of `items` ending in `tail`, as conses placed in order.
     fn list(&mut self, items: &[Word], tail: Word) -> Word {
         let mut head = tail;
-        let mut last: Option<u32> = None;
-        for &item in items {
+        for (k, &item) in items.iter().enumerate() {
             let (at, word) = self.hot(LispType::Cons, ol::CONS_SIZE, None);
-            match last {
-                Some(prev) => self.store(prev + 1, word),
-                None => head = word,
+            if k == 0 {
+                head = word;
             }
+            let cdr = if k + 1 < items.len() {
+                Word::Obj(ObjRef {
+                    tag: LispType::Cons,
+                    place: Place::Hot(at + 2),
+                })
+            } else {
+                tail
+            };
             self.store(at, item);
-            last = Some(at);
+            self.store(at + 1, cdr);
         }
-        if let Some(prev) = last {
-            self.store(prev + 1, tail);
-        }
-        self.scratch.end_form(false);
         head
     }
 
@@ -845,6 +933,65 @@ impl Heap {
         self.sealed = Some(root);
         Ok(root)
     }
+}
+
+/// What a value takes once placed, with everything in it: hot words, cold
+/// 8-byte units, and nodes (values, counted as [`sizes`] visits them).
+#[derive(Debug, Clone, Copy, Default)]
+struct Size {
+    hot: u32,
+    cold: u32,
+    nodes: u32,
+}
+
+/// The values a value's placement places after it, in order.
+fn children(value: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {
+    match value {
+        Value::List(items, tail) => Box::new(items.iter().chain([&**tail])),
+        Value::Vector(items)
+        | Value::Record(items)
+        | Value::ByteCode(items)
+        | Value::CharTable(items) => Box::new(items.iter()),
+        Value::SubCharTable(items) => Box::new(items.iter().skip(2)),
+        Value::HashTable(h) => Box::new(h.data.iter().flat_map(|(k, v)| [k, v])),
+        _ => Box::new(std::iter::empty()),
+    }
+}
+
+/// Appends the [`Size`] of `value` and of every value in it, in the order
+/// [`Heap::place`] places them (a value before what it holds): `value`'s.
+fn sizes(value: &Value, out: &mut Vec<Size>) -> Size {
+    let units = |bytes: u64| bytes.div_ceil(8) as u32;
+    let (hot, cold) = match value {
+        Value::List(items, _) => (2 * items.len() as u32, 0),
+        Value::Str(s) => (4, units(s.bytes.len() as u64 + 1)),
+        Value::Uninterned(name) => (10, units(name.len() as u64 + 1)),
+        Value::Float(_) => (0, 1),
+        Value::BoolVector { len, .. } => (0, units(bool_vector_size(*len))),
+        Value::Bignum(n) => (3, n.magnitude().bits().div_ceil(64) as u32),
+        Value::Vector(items)
+        | Value::Record(items)
+        | Value::ByteCode(items)
+        | Value::CharTable(items) => (1 + items.len() as u32, 0),
+        Value::SubCharTable(items) => (2 + items.len().saturating_sub(2) as u32, 0),
+        Value::HashTable(h) => (17 + 2 * h.data.len() as u32, 0),
+        Value::Int(_) | Value::Symbol(_) | Value::Subr(_) => (0, 0),
+    };
+    let me = out.len();
+    out.push(Size::default());
+    let mut size = Size {
+        hot,
+        cold,
+        nodes: 1,
+    };
+    for child in children(value) {
+        let s = sizes(child, out);
+        size.hot = size.hot.saturating_add(s.hot);
+        size.cold = size.cold.saturating_add(s.cold);
+        size.nodes += s.nodes;
+    }
+    out[me] = size;
+    size
 }
 
 /// Bytes of a bool-vector of `len` bits: header, length, the bits.

@@ -3,10 +3,10 @@
 //! heap held until the end. Five append-only streams: the hot objects'
 //! bytes, the cold bytes, the sites of hot words whose final value is known
 //! only when the dump is assembled (their *pending* words, see
-//! [`Pending`]), and the starts of hot and of cold objects. Each stream
-//! buffers the current top-level form in memory (the form's words are
-//! patched while it is placed) and hands its bytes to the file between
-//! forms once a few KiB have gathered; the dump is then assembled by
+//! [`Pending`]), and the starts of hot and of cold objects. The heap writes
+//! each object whole when it places it (the places of its parts are known
+//! in advance), so each stream keeps only a few KiB in memory and hands
+//! them to its file whenever they fill; the dump is then assembled by
 //! reading the streams back front to back.
 
 use crate::lisp::LispType;
@@ -74,7 +74,7 @@ impl Read for At<'_> {
     }
 }
 
-/// The scratch streams and the current form's part of each.
+/// The scratch streams and the part of each not yet written out.
 #[derive(Debug, Default)]
 pub struct Scratch {
     hot: Stream,
@@ -109,6 +109,11 @@ impl Scratch {
         self.cold.written + self.cold_bytes.len() as u64
     }
 
+    /// 8-byte units of cold data placed so far.
+    pub fn cold_units(&self) -> u32 {
+        (self.cold_len() / 8) as u32
+    }
+
     /// Whether either region reached [`MAX_WORDS`].
     pub fn is_full(&self) -> bool {
         self.hot_words() >= MAX_WORDS || self.cold_len() / 8 >= MAX_WORDS
@@ -123,7 +128,8 @@ impl Scratch {
         at
     }
 
-    /// Sets hot word `at` of the current form to a final value.
+    /// Sets hot word `at` (of an object placed since the last flush) to a
+    /// final value.
     pub fn set(&mut self, at: u32, word: u64) {
         self.hot_words[(at - self.hot_base) as usize] = word;
     }
@@ -137,7 +143,7 @@ impl Scratch {
     /// Appends cold bytes, zero-padded to 8: their index in 8-byte units.
     /// `start` records an object (float, bool-vector) starting there.
     pub fn cold(&mut self, bytes: &[u8], start: Option<LispType>) -> u32 {
-        let at = (self.cold_len() / 8) as u32;
+        let at = self.cold_units();
         if let Some(tag) = start {
             self.cold_start_list.push(at << 3 | u32::from(tag.tag()));
         }
@@ -147,9 +153,9 @@ impl Scratch {
         at
     }
 
-    /// Ends a top-level form: its words are final or pending from now on,
-    /// so the buffers may be written out.
-    pub fn end_form(&mut self, all: bool) {
+    /// Writes out the buffers that filled (all of them when `all`); every
+    /// object placed so far must be complete.
+    pub fn flush(&mut self, all: bool) {
         if self.error.is_some() {
             // Keep nothing more once writing failed.
             self.hot_base += self.hot_words.len() as u32;
@@ -173,8 +179,8 @@ impl Scratch {
             self.cold_bytes.clear();
             shrink(&mut self.cold_bytes, FLUSH_AT);
         }
-        // Sites become final only with their form; a form's sites are
-        // patched parent after child, so they are sorted here.
+        // An object's sites are written in any order: sorted here (every
+        // earlier object's sites went out before).
         if big(4 * self.fix_sites.len()) {
             self.fix_sites.sort_unstable();
             result = result.and_then(|_| write_u32s(&mut self.fixes, &self.fix_sites));
@@ -199,7 +205,7 @@ impl Scratch {
     /// Writes out everything (after the last form) and hands over the
     /// first write error, if any.
     pub fn finish(&mut self) -> std::io::Result<()> {
-        self.end_form(true);
+        self.flush(true);
         match self.error.take() {
             Some(e) => Err(e),
             None => Ok(()),
