@@ -1,53 +1,86 @@
-//! A Lisp heap to dump: objects in an arena, an obarray, the built-in
-//! symbols' cells, and the root. Built from [`Value`]s or from source files,
-//! where `setq`, `defvar` and `defconst` bind symbol values, `put` sets
-//! properties, `defalias`/`fset` set function cells, and every other
-//! top-level form stays reachable from the root as `(FILE . FORMS)`.
+//! A Lisp heap to dump, placed as it is built. Built from [`Value`]s or from
+//! source files, where `setq`, `defvar` and `defconst` bind symbol values,
+//! `put` sets properties, `defalias`/`fset` set function cells, and every
+//! other top-level form stays reachable from the root as `(FILE . FORMS)`.
 //!
 //! Values of those bindings are evaluated only as far as constants go: a
 //! quoted or self-evaluating form gives its value, `(symbol-function 'F)` of
 //! a built-in gives the subr, anything else is stored unevaluated.
 //!
-//! The heap is kept small because the dumper must hold all of it: conses
-//! take 8 bytes, other objects 8 bytes a field, and files are loaded one
-//! form at a time (see [`Heap::load_files`]).
+//! Every object but an interned symbol is placed the moment its form is
+//! read, depth first from the form (an object's parts follow it, so related
+//! objects sit together), and its bytes go to the [`Scratch`] streams; only
+//! the symbol table stays in memory, because later forms change a symbol's
+//! cells. A first walk over the form sizes every value in it, so an object
+//! is written whole, its parts' places known, before its parts are placed.
+//! A value a later binding replaces stays in the dump, unreachable.
+//! The [`writer`](crate::writer) assembles the dump from the symbol table and
+//! the streams.
 
+use crate::graph::NodeKind;
 use crate::image;
 use crate::lisp::LispType;
-use crate::value::{HashTableValue, LispString, Value};
+use crate::objlayout::{self as ol, fixnum, PvecKind};
+use crate::scratch::{pending, Pending, Scratch};
+use crate::value::{multibyte_chars, HashTableValue, Value};
 use hashbrown::HashTable;
-use num_bigint::BigInt;
-use std::collections::HashMap;
 
-/// An object of the heap: a cons's index in the cons arena, or
-/// [`OTHER`] plus another object's index in the object arena.
-pub type ObjId = u32;
+/// Why a heap cannot be loaded further.
+pub const FULL: &str = "the heap exceeds the format's 2 GiB dump";
 
-/// The bit of an [`ObjId`] that marks an object other than a cons.
-pub const OTHER: ObjId = 1 << 31;
+/// Where a placed object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Place {
+    /// Word index in the hot stream.
+    Hot(u32),
+    /// 8-byte unit in the cold stream.
+    Cold(u32),
+    /// Index of an interned symbol (placed when the dump is assembled).
+    Symbol(u32),
+}
 
-/// Conses and other objects each number fewer than this (29 bits: a cons
-/// field holds an object in 32 bits with a 3-bit tag).
-const MAX_OBJECTS: u32 = 1 << 29;
+/// A placed object: where it is and its Lisp tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ObjRef {
+    pub tag: LispType,
+    pub place: Place,
+}
 
-/// Why a heap that reached [`MAX_OBJECTS`] cannot be loaded further.
-pub const FULL: &str =
-    "the heap is full: 2^29 objects of one kind (far beyond the format's 2 GiB dump)";
+impl ObjRef {
+    /// 37 bits: index << 5 | place << 3 | tag.
+    pub fn pack(self) -> u64 {
+        let (kind, index) = match self.place {
+            Place::Hot(i) => (0, i),
+            Place::Cold(i) => (1, i),
+            Place::Symbol(i) => (2, i),
+        };
+        u64::from(index) << 5 | kind << 3 | u64::from(self.tag.tag())
+    }
 
-/// Conses per chunk of the cons arena (each 2 × 4 bytes).
-const CONS_CHUNK: usize = 1 << 12;
+    pub fn unpack(v: u64) -> ObjRef {
+        let index = (v >> 5) as u32;
+        ObjRef {
+            tag: LispType::from_tag((v & 7) as u32).expect("3 bits"),
+            place: match (v >> 3) & 3 {
+                0 => Place::Hot(index),
+                1 => Place::Cold(index),
+                _ => Place::Symbol(index),
+            },
+        }
+    }
+}
 
-/// A Lisp value as a heap slot holds it.
+/// A Lisp value as a slot or a symbol cell holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Word {
-    /// A fixnum (62 bits: the arena keeps the low 62 bits of the i64).
+    /// A fixnum (62 bits).
     Fixnum(i64),
     /// A built-in symbol (index into `lispsym`).
     Builtin(u16),
     /// A built-in subr.
     Subr(u16),
-    /// An object of the heap.
-    Obj(ObjId),
+    /// A placed object or an interned symbol.
+    Obj(ObjRef),
 }
 
 impl Word {
@@ -55,13 +88,13 @@ impl Word {
     pub const T: Word = Word::Builtin(1);
     pub const UNBOUND: Word = Word::Builtin(2);
 
-    /// The arena's 8-byte form: the value above two tag bits.
+    /// The symbol table's 8-byte form: the value above two tag bits.
     fn pack(self) -> u64 {
         match self {
             Word::Fixnum(n) => (n as u64) << 2,
             Word::Builtin(i) => u64::from(i) << 2 | 1,
             Word::Subr(j) => u64::from(j) << 2 | 2,
-            Word::Obj(id) => u64::from(id) << 2 | 3,
+            Word::Obj(r) => r.pack() << 2 | 3,
         }
     }
 
@@ -70,24 +103,20 @@ impl Word {
             0 => Word::Fixnum(w as i64 >> 2),
             1 => Word::Builtin((w >> 2) as u16),
             2 => Word::Subr((w >> 2) as u16),
-            _ => Word::Obj((w >> 2) as ObjId),
+            _ => Word::Obj(ObjRef::unpack(w >> 2)),
+        }
+    }
+
+    /// The word a slot holds: final, or pending until the dump is assembled.
+    fn slot(self) -> Result<u64, Pending> {
+        match self {
+            Word::Fixnum(n) => Ok(fixnum(n)),
+            Word::Builtin(i) => Ok(image::SYMBOL_SIZE * u64::from(i)),
+            Word::Subr(j) => Err(Pending::new(pending::SUBR, j.into())),
+            Word::Obj(r) => Err(Pending::new(pending::LISP, r.pack())),
         }
     }
 }
-
-/// Tags of a cons field's 32-bit form: the payload sits above 3 tag bits.
-mod field {
-    pub const FIXNUM: u32 = 0;
-    pub const BUILTIN: u32 = 1;
-    pub const SUBR: u32 = 2;
-    pub const CONS: u32 = 3;
-    pub const OTHER: u32 = 4;
-    /// A fixnum beyond 29 bits: index into the heap's `fixnums`.
-    pub const BIG_FIXNUM: u32 = 5;
-}
-
-/// A packed `Option<Word>` that is `None` (no packed word has every bit set).
-const NO_WORD: u64 = u64::MAX;
 
 /// The cells of a symbol.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,8 +125,6 @@ pub struct Cells {
     pub function: Word,
     pub plist: Word,
     pub special: bool,
-    /// The next symbol of its obarray bucket (set by [`Heap::seal`]).
-    pub next: Option<Word>,
 }
 
 impl Default for Cells {
@@ -107,203 +134,188 @@ impl Default for Cells {
             function: Word::NIL,
             plist: Word::NIL,
             special: false,
-            next: None,
         }
     }
 }
 
-/// Pseudovectors whose slots are all Lisp values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SlotsKind {
-    Record,
-    ByteCode,
-    CharTable,
+/// Region, node kind and pseudovector type of placed things.
+pub type TallyKey = (&'static str, NodeKind, Option<PvecKind>);
+
+/// Count and bytes of the things of one kind the dumper placed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Placed {
+    pub count: u64,
+    pub bytes: u64,
 }
 
-/// What an object of the object arena is, and so how its words read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-enum Kind {
-    /// start in `bytes`; length | multibyte << 63.
-    Str,
-    /// name, value, function, plist, next (or `NO_WORD`), flags.
-    Symbol,
-    /// The bits.
-    Float,
-    /// The slots (as many as the object has words).
-    Vector,
-    Record,
-    ByteCode,
-    CharTable,
-    /// depth | min_char << 32, then the slots.
-    SubCharTable,
-    /// length in bits, start in `bytes`, byte count.
-    BoolVector,
-    /// Index into `bignums`.
-    Bignum,
-    /// test, weakness, purecopy, count, key_and_value.
-    HashTable,
+impl Placed {
+    pub fn add(&mut self, bytes: u64) {
+        self.count += 1;
+        self.bytes += bytes;
+    }
 }
 
-const SYMBOL_SPECIAL: u64 = 1;
-const SYMBOL_INTERNED: u64 = 2;
-const MULTIBYTE: u64 = 1 << 63;
+/// What was placed so far, by kind, in first-seen order (a short list is
+/// quicker than a map per object).
+#[derive(Debug, Clone, Default)]
+pub struct Placements {
+    pub placed: Vec<(TallyKey, Placed)>,
+    /// Strings by representation; bytes without the NUL.
+    pub unibyte: Placed,
+    pub multibyte: Placed,
+}
 
-/// The slots of a vectorlike object as packed words.
-#[derive(Debug, Clone, Copy)]
-pub struct Slots<'h>(&'h [u64]);
+impl Placements {
+    pub fn add(&mut self, key: TallyKey, bytes: u64) {
+        let i = match self.placed.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.placed.push((key, Placed::default()));
+                self.placed.len() - 1
+            }
+        };
+        self.placed[i].1.add(bytes);
+    }
 
-impl<'h> Slots<'h> {
+    /// Counts a string's bytes (without the NUL).
+    pub fn string(&mut self, len: usize, multibyte: bool) {
+        let kind = if multibyte {
+            &mut self.multibyte
+        } else {
+            &mut self.unibyte
+        };
+        kind.add(len as u64);
+    }
+}
+
+/// The interned symbols the heap created, in creation order (the order of
+/// the obarray's chains): names in one byte arena; cells stored only for
+/// symbols whose cells are not the default (most symbols of a program are
+/// only named, never bound).
+#[derive(Debug, Default)]
+pub struct Symbols {
+    names: Vec<u8>,
+    /// End of each symbol's name in `names`.
+    ends: Vec<u32>,
+    /// Each symbol's index in `bound` plus one (0: default cells), with
+    /// [`SPECIAL`] set when it is special.
+    slots: Vec<u32>,
+    /// Value, function, plist (packed words) of the symbols with cells.
+    bound: Vec<[u64; 3]>,
+}
+
+/// A special symbol in [`Symbols::slots`].
+const SPECIAL: u32 = 1 << 31;
+
+impl Symbols {
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.ends.is_empty()
     }
 
-    pub fn get(&self, i: usize) -> Option<Word> {
-        self.0.get(i).map(|&w| Word::unpack(w))
+    pub fn name(&self, i: usize) -> &[u8] {
+        let start = i.checked_sub(1).map_or(0, |j| self.ends[j] as usize);
+        &self.names[start..self.ends[i] as usize]
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Word> + ExactSizeIterator + 'h {
-        self.0.iter().map(|&w| Word::unpack(w))
+    fn push(&mut self, name: &[u8]) {
+        reserve(&mut self.names, name.len());
+        self.names.extend_from_slice(name);
+        reserve(&mut self.ends, 1);
+        self.ends.push(self.names.len() as u32);
+        reserve(&mut self.slots, 1);
+        self.slots.push(0);
+    }
+
+    pub fn cells(&self, i: usize) -> Cells {
+        let slot = self.slots[i];
+        let mut cells = match (slot & !SPECIAL).checked_sub(1) {
+            None => Cells::default(),
+            Some(b) => {
+                let [value, function, plist] = self.bound[b as usize];
+                Cells {
+                    value: Word::unpack(value),
+                    function: Word::unpack(function),
+                    plist: Word::unpack(plist),
+                    special: false,
+                }
+            }
+        };
+        cells.special = slot & SPECIAL != 0;
+        cells
+    }
+
+    fn set_cells(&mut self, i: usize, cells: Cells) {
+        let slot = &mut self.slots[i];
+        let special = if cells.special { SPECIAL } else { 0 };
+        let words = [
+            cells.value.pack(),
+            cells.function.pack(),
+            cells.plist.pack(),
+        ];
+        match (*slot & !SPECIAL).checked_sub(1) {
+            Some(b) => self.bound[b as usize] = words,
+            None if special_only(&cells) => {}
+            None => {
+                reserve(&mut self.bound, 1);
+                self.bound.push(words);
+                *slot = self.bound.len() as u32;
+            }
+        }
+        *slot = (*slot & !SPECIAL) | special;
     }
 }
 
-/// A heap object, as [`Heap::obj`] reads it from the arena.
-#[derive(Debug, Clone, Copy)]
-pub enum Obj<'h> {
-    Cons(Word, Word),
-    Str {
-        /// Emacs's internal encoding.
-        bytes: &'h [u8],
-        multibyte: bool,
-    },
-    Symbol {
-        name: ObjId,
-        cells: Cells,
-        interned: bool,
-    },
-    Float(f64),
-    Vector(Slots<'h>),
-    Slots(SlotsKind, Slots<'h>),
-    SubCharTable {
-        depth: i32,
-        min_char: i32,
-        slots: Slots<'h>,
-    },
-    BoolVector {
-        len: u64,
-        bytes: &'h [u8],
-    },
-    Bignum(&'h BigInt),
-    HashTable {
-        test: Word,
-        weakness: Word,
-        purecopy: bool,
-        /// Number of pairs.
-        count: u64,
-        /// A plain vector of keys and values, alternating (Emacs's
-        /// `key_and_value`).
-        key_and_value: ObjId,
-    },
+/// Whether only the special flag sets `cells` apart from the default (so
+/// they need no entry of [`Symbols::bound`]).
+fn special_only(cells: &Cells) -> bool {
+    let default = Cells::default();
+    cells.value == default.value
+        && cells.function == default.function
+        && cells.plist == default.plist
 }
 
-/// What the dumper starts from, made by [`Heap::seal`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Roots {
-    /// The list of `(FILE . FORMS)`.
-    pub root: Word,
-    /// The obarray vector.
-    pub obarray: Word,
+/// Makes room for `additional` more elements, growing by an eighth rather
+/// than doubling: a table's spare room is then at most an eighth of it.
+fn reserve<T>(v: &mut Vec<T>, additional: usize) {
+    if v.capacity() - v.len() < additional {
+        v.reserve_exact(additional.max(v.len() / 8).max(256));
+    }
 }
 
-/// The heap. Conses (most of any heap read from source) live in an arena
-/// of their own, 8 bytes each (two 32-bit fields), in chunks so it grows
-/// without a spare half; a fixnum too wide for a field goes to a side
-/// table. Every other object lives in one arena of 8-byte words (an object
-/// is its kind and where its words start; they end where the next
-/// object's start), with string and bool-vector bytes in one byte arena.
-#[derive(Debug, Clone)]
+/// The heap: the symbol table, the built-in symbols' cells, the root's
+/// entries, and the scratch streams holding every other object.
+#[derive(Debug)]
 pub struct Heap {
-    conses: Vec<Vec<u32>>,
-    cons_count: u32,
-    fixnums: Vec<i64>,
-    kinds: Vec<Kind>,
-    starts: Vec<u32>,
-    words: Vec<u64>,
-    bytes: Vec<u8>,
-    bignums: Vec<BigInt>,
+    scratch: Scratch,
     /// Cells of the built-in symbols (their images are dumped and copied
     /// back into the runtime).
     pub builtins: Vec<Cells>,
-    /// Interned symbols the heap created, in creation order.
-    pub interned: Vec<ObjId>,
-    /// The interned symbols by name: a built-in symbol as its index, any
-    /// other as its id (names are not copied: the table hashes and compares
-    /// the names in the arena).
-    by_name: HashTable<ObjId>,
+    pub symbols: Symbols,
+    /// The interned symbols by name: a built-in symbol as its index with
+    /// [`BUILTIN`] set, any other as its index in `symbols`.
+    by_name: HashTable<u32>,
     /// `(FILE . FORMS)` entries of the root list, in load order.
-    pub root: Vec<Word>,
-    /// Name strings of the built-in symbols, once sealed.
-    pub builtin_names: Vec<ObjId>,
-    sealed: Option<Roots>,
-    /// Set when one kind of object reached [`MAX_OBJECTS`]: the heap stops
-    /// growing (what would be added reads as nil), and loading and writing
-    /// report it as an error.
-    full: bool,
-    /// While a file loads: the symbols its kept forms created.
-    deferred: Option<Deferred>,
+    root: Vec<Word>,
+    /// The hash tables (hot word indices), for the hash list.
+    pub hash_tables: Vec<u32>,
+    /// What was placed where.
+    pub placements: Placements,
+    /// The root list, once sealed.
+    sealed: Option<Word>,
+    /// A pseudovector with more slots than its header can say.
+    too_many: Option<(&'static str, usize)>,
+    /// The form being placed: each node's size, in placement order, and
+    /// the next node to place.
+    sizes: Vec<Size>,
+    cursor: usize,
 }
 
-/// The creation order of symbols while a file loads form by form.
-///
-/// A file's bindings run first and its other forms are stored last to
-/// first (so its `FORMS` list is built front to back); the order in which
-/// symbols are created is the order of the obarray's chains, so it is part
-/// of the dump. Storing each form as it is read instead creates symbols in
-/// another order: a symbol created while a form is stored joins
-/// `interned` only when a later binding names it (as it would have, the
-/// bindings running first) or at the end of the file, in the order that
-/// storing the forms last to first meets it.
-#[derive(Debug, Clone, Default)]
-struct Deferred {
-    /// Whether a kept form is being stored (else a binding runs).
-    storing: bool,
-    /// Symbols created while storing, not yet in `interned`: the last form
-    /// that named each.
-    pending: HashMap<ObjId, usize>,
-    /// For each stored form, the pending symbols it names, in the order
-    /// storing it met them.
-    named: Vec<Vec<ObjId>>,
-}
-
-impl Deferred {
-    /// A symbol created now.
-    fn created(&mut self, id: ObjId) {
-        let form = self.named.len() - 1;
-        self.pending.insert(id, form);
-        self.named[form].push(id);
-    }
-
-    /// An existing symbol named now: the symbol to intern now (a pending one
-    /// that a binding names), if any.
-    fn met(&mut self, id: ObjId) -> Option<ObjId> {
-        let form = self.named.len().checked_sub(1);
-        let last = self.pending.get_mut(&id)?;
-        if !self.storing {
-            self.pending.remove(&id);
-            return Some(id);
-        }
-        let form = form.expect("storing a form");
-        if *last != form {
-            *last = form;
-            self.named[form].push(id);
-        }
-        None
-    }
-}
+/// Marks a built-in symbol in the symbol table.
+const BUILTIN: u32 = 1 << 31;
 
 impl Default for Heap {
     fn default() -> Heap {
@@ -323,254 +335,84 @@ impl Heap {
         let mut by_name = HashTable::new();
         for i in 0..image::builtin_count() {
             let hash = name_hash(image::builtin_name(i).as_bytes());
-            by_name.insert_unique(hash, i as ObjId, |&e: &ObjId| {
-                name_hash(image::builtin_name(e as usize).as_bytes())
+            by_name.insert_unique(hash, i as u32 | BUILTIN, |&e: &u32| {
+                name_hash(image::builtin_name((e & !BUILTIN) as usize).as_bytes())
             });
         }
         Heap {
-            conses: Vec::new(),
-            cons_count: 0,
-            fixnums: Vec::new(),
-            kinds: Vec::new(),
-            starts: Vec::new(),
-            words: Vec::new(),
-            bytes: Vec::new(),
-            bignums: Vec::new(),
+            scratch: Scratch::default(),
             builtins,
-            interned: Vec::new(),
+            symbols: Symbols::default(),
             by_name,
             root: Vec::new(),
-            builtin_names: Vec::new(),
+            hash_tables: Vec::new(),
+            placements: Placements::default(),
             sealed: None,
-            full: false,
-            deferred: None,
+            too_many: None,
+            sizes: Vec::new(),
+            cursor: 0,
         }
     }
 
-    /// Number of objects.
-    pub fn len(&self) -> usize {
-        self.cons_count as usize + self.kinds.len()
+    /// The scratch streams (complete once sealed).
+    pub fn scratch(&self) -> &Scratch {
+        &self.scratch
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Whether the heap outgrew what the format can hold.
+    pub fn is_full(&self) -> bool {
+        self.scratch.is_full()
     }
 
-    /// Object `id` numbered densely in `0..len()`.
-    pub fn dense(&self, id: ObjId) -> usize {
-        if id & OTHER == 0 {
-            id as usize
-        } else {
-            self.cons_count as usize + (id & !OTHER) as usize
-        }
-    }
-
-    /// The object numbered `dense` by [`Heap::dense`].
-    pub fn from_dense(&self, dense: usize) -> ObjId {
-        match dense.checked_sub(self.cons_count as usize) {
-            None => dense as ObjId,
-            Some(index) => OTHER | index as ObjId,
-        }
-    }
-
-    fn push(&mut self, kind: Kind, words: &[u64]) -> Word {
-        let index = self.kinds.len() as u32;
-        let start = u32::try_from(self.words.len());
-        let (true, Ok(start)) = (index < MAX_OBJECTS, start) else {
-            self.full = true;
-            return Word::NIL;
-        };
-        let id = OTHER | index;
-        reserve(&mut self.kinds, 1);
-        self.kinds.push(kind);
-        reserve(&mut self.starts, 1);
-        self.starts.push(start);
-        reserve(&mut self.words, words.len());
-        self.words.extend_from_slice(words);
-        Word::Obj(id)
-    }
-
-    fn id_of(word: Word) -> ObjId {
-        match word {
-            Word::Obj(id) => id,
-            _ => unreachable!("push returns an object"),
-        }
-    }
-
-    fn range(&self, id: ObjId) -> std::ops::Range<usize> {
-        let i = (id & !OTHER) as usize;
-        let end = self
-            .starts
-            .get(i + 1)
-            .map_or(self.words.len(), |&s| s as usize);
-        self.starts[i] as usize..end
-    }
-
-    fn push_bytes(&mut self, bytes: &[u8]) -> u64 {
-        let start = self.bytes.len() as u64;
-        reserve(&mut self.bytes, bytes.len());
-        self.bytes.extend_from_slice(bytes);
-        start
-    }
-
-    fn push_string(&mut self, bytes: &[u8], multibyte: bool) -> Word {
-        let start = self.push_bytes(bytes);
-        let len = bytes.len() as u64 | if multibyte { MULTIBYTE } else { 0 };
-        self.push(Kind::Str, &[start, len])
-    }
-
-    fn new_string(&mut self, name: &str) -> ObjId {
-        Self::id_of(self.push_string(name.as_bytes(), !name.is_ascii()))
-    }
-
-    fn push_symbol(&mut self, name: ObjId, interned: bool) -> Word {
-        let cells = Cells::default();
-        let flags = if interned { SYMBOL_INTERNED } else { 0 };
-        self.push(
-            Kind::Symbol,
-            &[
-                Word::Obj(name).pack(),
-                cells.value.pack(),
-                cells.function.pack(),
-                cells.plist.pack(),
-                NO_WORD,
-                flags,
-            ],
-        )
-    }
-
-    /// The Lisp type (pointer tag) of object `id`.
-    pub fn lisp_type(&self, id: ObjId) -> LispType {
-        if id & OTHER == 0 {
-            return LispType::Cons;
-        }
-        match self.kinds[(id & !OTHER) as usize] {
-            Kind::Str => LispType::String,
-            Kind::Symbol => LispType::Symbol,
-            Kind::Float => LispType::Float,
-            _ => LispType::Vectorlike,
-        }
-    }
-
-    /// The length in bytes of string `id` (without reading the rest of it).
-    pub fn string_len(&self, id: ObjId) -> Option<usize> {
-        let index = (id & !OTHER) as usize;
-        (id & OTHER != 0 && self.kinds[index] == Kind::Str)
-            .then(|| (self.words[self.starts[index] as usize + 1] & !MULTIBYTE) as usize)
-    }
-
-    /// The object `id`, read from the arena.
-    pub fn obj(&self, id: ObjId) -> Obj<'_> {
-        if id & OTHER == 0 {
-            let (chunk, at) = Self::cons_place(id);
-            let fields = &self.conses[chunk][at..at + 2];
-            return Obj::Cons(self.unpack_field(fields[0]), self.unpack_field(fields[1]));
-        }
-        let w = &self.words[self.range(id)];
-        let word = |i: usize| Word::unpack(w[i]);
-        match self.kinds[(id & !OTHER) as usize] {
-            Kind::Str => {
-                let start = w[0] as usize;
-                let len = (w[1] & !MULTIBYTE) as usize;
-                Obj::Str {
-                    bytes: &self.bytes[start..start + len],
-                    multibyte: w[1] & MULTIBYTE != 0,
-                }
-            }
-            Kind::Symbol => Obj::Symbol {
-                name: Self::id_of(word(0)),
-                cells: Cells {
-                    value: word(1),
-                    function: word(2),
-                    plist: word(3),
-                    special: w[5] & SYMBOL_SPECIAL != 0,
-                    next: (w[4] != NO_WORD).then(|| word(4)),
-                },
-                interned: w[5] & SYMBOL_INTERNED != 0,
-            },
-            Kind::Float => Obj::Float(f64::from_bits(w[0])),
-            Kind::Vector => Obj::Vector(Slots(w)),
-            Kind::Record => Obj::Slots(SlotsKind::Record, Slots(w)),
-            Kind::ByteCode => Obj::Slots(SlotsKind::ByteCode, Slots(w)),
-            Kind::CharTable => Obj::Slots(SlotsKind::CharTable, Slots(w)),
-            Kind::SubCharTable => Obj::SubCharTable {
-                depth: w[0] as u32 as i32,
-                min_char: (w[0] >> 32) as u32 as i32,
-                slots: Slots(&w[1..]),
-            },
-            Kind::BoolVector => {
-                let start = w[1] as usize;
-                Obj::BoolVector {
-                    len: w[0],
-                    bytes: &self.bytes[start..start + w[2] as usize],
-                }
-            }
-            Kind::Bignum => Obj::Bignum(&self.bignums[w[0] as usize]),
-            Kind::HashTable => Obj::HashTable {
-                test: word(0),
-                weakness: word(1),
-                purecopy: w[2] != 0,
-                count: w[3],
-                key_and_value: Self::id_of(word(4)),
-            },
-        }
+    /// A pseudovector placed with more slots than its header can say.
+    pub fn too_many_slots(&self) -> Option<(&'static str, usize)> {
+        self.too_many
     }
 
     /// The interned symbol called `name`, created when new.
     pub fn intern(&mut self, name: &str) -> Word {
         let hash = name_hash(name.as_bytes());
         if let Some(w) = self.find_symbol(hash, name) {
-            if let (Word::Obj(id), Some(deferred)) = (w, &mut self.deferred) {
-                if let Some(id) = deferred.met(id) {
-                    self.interned.push(id);
-                }
-            }
             return w;
         }
-        let name_id = self.new_string(name);
-        let word = self.push_symbol(name_id, true);
+        let i = self.symbols.len() as u32;
+        self.symbols.push(name.as_bytes());
+        let word = Word::Obj(ObjRef {
+            tag: LispType::Symbol,
+            place: Place::Symbol(i),
+        });
+        let mut cells = Cells::default();
         // Keywords are constants bound to themselves.
         if name.starts_with(':') && name.len() > 1 {
-            self.update_cells(word, |c| c.value = word);
+            cells.value = word;
         }
-        let id = Self::id_of(word);
-        match &mut self.deferred {
-            Some(deferred) if deferred.storing => deferred.created(id),
-            _ => self.interned.push(id),
-        }
+        self.symbols.set_cells(i as usize, cells);
         let mut by_name = std::mem::take(&mut self.by_name);
-        by_name.insert_unique(hash, id, |&e| name_hash(self.symbol_table_name(e)));
+        by_name.insert_unique(hash, i, |&e| name_hash(self.table_name(e)));
         self.by_name = by_name;
         word
-    }
-
-    /// The symbol called `name`, if interned.
-    pub fn lookup(&self, name: &str) -> Option<Word> {
-        self.find_symbol(name_hash(name.as_bytes()), name)
     }
 
     fn find_symbol(&self, hash: u64, name: &str) -> Option<Word> {
         let e = *self
             .by_name
-            .find(hash, |&e| self.symbol_table_name(e) == name.as_bytes())?;
-        Some(if e & OTHER == 0 {
-            Word::Builtin(e as u16)
+            .find(hash, |&e| self.table_name(e) == name.as_bytes())?;
+        Some(if e & BUILTIN != 0 {
+            Word::Builtin((e & !BUILTIN) as u16)
         } else {
-            Word::Obj(e)
+            Word::Obj(ObjRef {
+                tag: LispType::Symbol,
+                place: Place::Symbol(e),
+            })
         })
     }
 
     /// The name of an entry of `by_name`.
-    fn symbol_table_name(&self, e: ObjId) -> &[u8] {
-        if e & OTHER == 0 {
-            return image::builtin_name(e as usize).as_bytes();
-        }
-        match self.obj(e) {
-            Obj::Symbol { name, .. } => match self.obj(name) {
-                Obj::Str { bytes, .. } => bytes,
-                _ => unreachable!("symbol names are strings"),
-            },
-            _ => unreachable!("the symbol table holds symbols"),
+    fn table_name(&self, e: u32) -> &[u8] {
+        if e & BUILTIN != 0 {
+            image::builtin_name((e & !BUILTIN) as usize).as_bytes()
+        } else {
+            self.symbols.name(e as usize)
         }
     }
 
@@ -578,10 +420,10 @@ impl Heap {
     pub fn cells(&self, symbol: Word) -> Option<Cells> {
         match symbol {
             Word::Builtin(i) => self.builtins.get(usize::from(i)).copied(),
-            Word::Obj(id) => match self.obj(id) {
-                Obj::Symbol { cells, .. } => Some(cells),
-                _ => None,
-            },
+            Word::Obj(ObjRef {
+                place: Place::Symbol(i),
+                ..
+            }) => Some(self.symbols.cells(i as usize)),
             _ => None,
         }
     }
@@ -594,260 +436,360 @@ impl Heap {
         f(&mut cells);
         match symbol {
             Word::Builtin(i) => self.builtins[usize::from(i)] = cells,
-            Word::Obj(id) => {
-                let at = self.starts[(id & !OTHER) as usize] as usize;
-                let w = &mut self.words[at..at + 6];
-                w[1] = cells.value.pack();
-                w[2] = cells.function.pack();
-                w[3] = cells.plist.pack();
-                w[4] = cells.next.map_or(NO_WORD, Word::pack);
-                w[5] = (w[5] & !SYMBOL_SPECIAL) | u64::from(cells.special);
-            }
+            Word::Obj(ObjRef {
+                place: Place::Symbol(i),
+                ..
+            }) => self.symbols.set_cells(i as usize, cells),
             _ => {}
         }
     }
 
-    /// Stores a value in the heap.
+    /// Places a value as a form of its own.
     pub fn add(&mut self, value: &Value) -> Word {
+        self.sizes.clear();
+        sizes(value, &mut self.sizes);
+        self.cursor = 0;
+        let word = self.place(value);
+        debug_assert_eq!(self.cursor, self.sizes.len(), "every node placed once");
+        if self.sizes.capacity() > 1 << 16 {
+            self.sizes = Vec::new();
+        }
+        word
+    }
+
+    /// The word of `value` once placed with its hot objects from word
+    /// `hot` and its cold items from unit `cold` on (interning its symbol
+    /// if it is one).
+    fn predict(&mut self, value: &Value, hot: u32, cold: u32) -> Word {
+        let at = |tag, place| Word::Obj(ObjRef { tag, place });
         match value {
             Value::Int(n) => Word::Fixnum(*n),
-            Value::Bignum(n) => {
-                let index = self.bignums.len() as u64;
-                self.bignums.push(n.clone());
-                self.push(Kind::Bignum, &[index])
-            }
-            Value::Float(x) => self.push(Kind::Float, &[x.to_bits()]),
-            Value::Str(s) => self.push_string(&s.bytes, s.multibyte),
+            Value::Symbol(_) | Value::Subr(_) => self.place_atom(value),
+            Value::Str(_) => at(LispType::String, Place::Hot(hot)),
+            Value::Uninterned(_) => at(LispType::Symbol, Place::Hot(hot)),
+            Value::Float(_) => at(LispType::Float, Place::Cold(cold)),
+            Value::BoolVector { .. } => at(LispType::Vectorlike, Place::Cold(cold)),
+            Value::List(items, tail) if items.is_empty() => self.predict(tail, hot, cold),
+            Value::List(..) => at(LispType::Cons, Place::Hot(hot)),
+            Value::Vector(_)
+            | Value::Record(_)
+            | Value::ByteCode(_)
+            | Value::CharTable(_)
+            | Value::SubCharTable(_)
+            | Value::Bignum(_)
+            | Value::HashTable(_) => at(LispType::Vectorlike, Place::Hot(hot)),
+        }
+    }
+
+    /// A symbol or subr.
+    fn place_atom(&mut self, value: &Value) -> Word {
+        match value {
+            Value::Subr(name) => match image::subr_index(name) {
+                Some(j) => Word::Subr(j as u16),
+                None => self.intern(name),
+            },
             Value::Symbol(name) => self.intern(name),
+            _ => unreachable!("symbols and subrs"),
+        }
+    }
+
+    /// The size of the next node to place (the one at the cursor).
+    fn next_size(&self) -> Size {
+        self.sizes[self.cursor]
+    }
+
+    /// Stores a word in hot slot `at`.
+    fn store(&mut self, at: u32, word: Word) {
+        match word.slot() {
+            Ok(w) => self.scratch.set(at, w),
+            Err(p) => self.scratch.set_pending(at, p),
+        }
+    }
+
+    /// A hot object of `bytes` bytes: its first word.
+    fn hot(&mut self, tag: LispType, bytes: u64, pvec: Option<PvecKind>) -> (u32, Word) {
+        self.placements
+            .add(("hot", NodeKind::Object(tag), pvec), bytes);
+        // Every object before this one is complete: the buffers may go.
+        self.scratch.flush(false);
+        let at = self.scratch.hot_object(tag, (bytes / 8) as usize);
+        let word = Word::Obj(ObjRef {
+            tag,
+            place: Place::Hot(at),
+        });
+        (at, word)
+    }
+
+    /// Cold raw data (string bytes, bignum limbs): its 8-byte unit.
+    fn raw(&mut self, bytes: &[u8]) -> u32 {
+        let padded = (bytes.len() as u64).next_multiple_of(8);
+        self.placements.add(("cold", NodeKind::Raw, None), padded);
+        self.scratch.cold(bytes, None)
+    }
+
+    /// A pseudovector header with `lisp` Lisp slots and `rest` other words.
+    fn header(&mut self, at: u32, kind: PvecKind, what: &'static str, lisp: usize, rest: u64) {
+        if lisp > 0xfff && self.too_many.is_none() {
+            self.too_many = Some((what, lisp));
+        }
+        let index = PvecKind::ALL
+            .iter()
+            .position(|&k| k == kind)
+            .expect("listed") as u64;
+        let operand = index | (lisp as u64 & 0xfff) << 4 | rest << 16;
+        self.scratch
+            .set_pending(at, Pending::new(pending::HEADER, operand));
+    }
+
+    /// Places a value (and everything in it, depth first).
+    fn place(&mut self, value: &Value) -> Word {
+        self.cursor += 1;
+        match value {
+            Value::Int(n) => Word::Fixnum(*n),
+            Value::Symbol(_) | Value::Subr(_) => self.place_atom(value),
+            Value::Str(s) => self.string(&s.bytes, s.multibyte),
+            Value::Float(x) => {
+                self.placements
+                    .add(("cold", NodeKind::Object(LispType::Float), None), 8);
+                let at = self
+                    .scratch
+                    .cold(&x.to_bits().to_le_bytes(), Some(LispType::Float));
+                Word::Obj(ObjRef {
+                    tag: LispType::Float,
+                    place: Place::Cold(at),
+                })
+            }
+            Value::Bignum(n) => {
+                let (at, word) = self.hot(
+                    LispType::Vectorlike,
+                    ol::BIGNUM_SIZE,
+                    Some(PvecKind::Bignum),
+                );
+                let limbs = n.magnitude().to_u64_digits();
+                let count = if n.sign() == num_bigint::Sign::Minus {
+                    -(limbs.len() as i64)
+                } else {
+                    limbs.len() as i64
+                };
+                let bytes: Vec<u8> = limbs.iter().flat_map(|l| l.to_le_bytes()).collect();
+                let data = u64::from(self.raw(&bytes));
+                let operand = data | u64::from(count as i32 as u32) << 29;
+                let s = &mut self.scratch;
+                s.set_pending(at, Pending::new(pending::BIGNUM_HEADER, 0));
+                s.set_pending(at + 1, Pending::new(pending::BIGNUM_LIMBS, operand));
+                s.set_pending(at + 2, Pending::new(pending::BIGNUM_PTR, data));
+                word
+            }
             Value::Uninterned(name) => {
-                let name = self.new_string(name);
-                self.push_symbol(name, false)
+                let (at, word) = self.hot(LispType::Symbol, image::SYMBOL_SIZE, None);
+                // The name string follows.
+                let name_at = at + (image::SYMBOL_SIZE / 8) as u32;
+                self.scratch.set(at, ol::symbol::PLAINVAL);
+                self.store(
+                    at + 1,
+                    Word::Obj(ObjRef {
+                        tag: LispType::String,
+                        place: Place::Hot(name_at),
+                    }),
+                );
+                self.store(at + 2, Word::UNBOUND);
+                self.string(name.as_bytes(), !name.is_ascii());
+                word
             }
             Value::List(items, tail) => {
-                let mut list = self.add(tail);
-                for item in items.iter().rev() {
-                    let car = self.add(item);
-                    list = self.cons(car, list);
+                if items.is_empty() {
+                    return self.place(tail);
                 }
-                list
+                let mut head = None;
+                let mut cold = self.scratch.cold_units();
+                for (k, item) in items.iter().enumerate() {
+                    let (at, word) = self.hot(LispType::Cons, ol::CONS_SIZE, None);
+                    head.get_or_insert(word);
+                    let size = self.next_size();
+                    let car = self.predict(item, at + 2, cold);
+                    let next = at + 2 + size.hot;
+                    cold += size.cold;
+                    let cdr = if k + 1 < items.len() {
+                        Word::Obj(ObjRef {
+                            tag: LispType::Cons,
+                            place: Place::Hot(next),
+                        })
+                    } else {
+                        self.predict(tail, next, cold)
+                    };
+                    self.store(at, car);
+                    self.store(at + 1, cdr);
+                    let placed = self.place(item);
+                    debug_assert_eq!(placed, car);
+                }
+                self.place(tail);
+                head.expect("a cons")
             }
-            Value::Vector(items) => self.add_slots(Kind::Vector, &[], items),
-            Value::Record(items) => self.add_slots(Kind::Record, &[], items),
-            Value::ByteCode(items) => self.add_slots(Kind::ByteCode, &[], items),
-            Value::CharTable(items) => self.add_slots(Kind::CharTable, &[], items),
+            Value::Vector(items) => {
+                let size = 8 + 8 * items.len() as u64;
+                let (at, word) = self.hot(LispType::Vectorlike, size, Some(PvecKind::NormalVector));
+                self.scratch.set(at, items.len() as u64);
+                self.slots(at + 1, items.iter());
+                word
+            }
+            Value::Record(items) => self.pseudo(PvecKind::Record, "record", items),
+            Value::ByteCode(items) => self.pseudo(PvecKind::Compiled, "byte-code object", items),
+            Value::CharTable(items) => self.pseudo(PvecKind::CharTable, "char-table", items),
             Value::SubCharTable(items) => {
                 let int = |v: Option<&Value>| match v {
                     Some(Value::Int(n)) => *n as i32,
                     _ => 0,
                 };
                 let (depth, min_char) = (int(items.first()), int(items.get(1)));
+                let slots = items.get(2..).unwrap_or(&[]);
+                let size = 16 + 8 * slots.len() as u64;
+                let kind = PvecKind::SubCharTable;
+                let (at, word) = self.hot(LispType::Vectorlike, size, Some(kind));
+                self.header(at, kind, "sub-char-table", slots.len(), 1);
                 let head = u64::from(depth as u32) | u64::from(min_char as u32) << 32;
-                self.add_slots(Kind::SubCharTable, &[head], items.get(2..).unwrap_or(&[]))
+                self.scratch.set(at + 1, head);
+                self.slots(at + 2, slots.iter());
+                word
             }
             Value::BoolVector { len, bytes } => {
-                let start = self.push_bytes(bytes);
-                self.push(Kind::BoolVector, &[*len, start, bytes.len() as u64])
+                let size = bool_vector_size(*len);
+                let kind = Some(PvecKind::BoolVector);
+                let tag = LispType::Vectorlike;
+                self.placements
+                    .add(("cold", NodeKind::Object(tag), kind), size);
+                // The header is the version's, set when the dump is written.
+                let mut item = vec![0u8; size as usize];
+                item[8..16].copy_from_slice(&len.to_le_bytes());
+                let n = bytes.len().min(item.len() - 16);
+                item[16..16 + n].copy_from_slice(&bytes[..n]);
+                let at = self.scratch.cold(&item, Some(tag));
+                Word::Obj(ObjRef {
+                    tag,
+                    place: Place::Cold(at),
+                })
             }
-            Value::HashTable(h) => self.add_hash_table(h),
-            Value::Subr(name) => match image::subr_index(name) {
-                Some(j) => Word::Subr(j as u16),
-                None => self.intern(name),
-            },
+            Value::HashTable(h) => self.hash_table(h),
         }
     }
 
-    fn cons(&mut self, car: Word, cdr: Word) -> Word {
-        let id = self.cons_count;
-        if id >= MAX_OBJECTS {
-            self.full = true;
-            return Word::NIL;
+    /// Stores the words of `items` in the slots from `at` on, then places
+    /// them (after the object holding the slots, which must be the last
+    /// placed).
+    fn slots<'v>(&mut self, at: u32, items: impl Iterator<Item = &'v Value> + Clone) {
+        let mut node = self.cursor;
+        let mut hot = self.scratch.hot_words() as u32;
+        let mut cold = self.scratch.cold_units();
+        for (i, item) in items.clone().enumerate() {
+            let size = self.sizes[node];
+            let word = self.predict(item, hot, cold);
+            self.store(at + i as u32, word);
+            node += size.nodes as usize;
+            hot += size.hot;
+            cold += size.cold;
         }
-        let fields = [self.pack_field(car), self.pack_field(cdr)];
-        if (id as usize).is_multiple_of(CONS_CHUNK) {
-            self.conses.push(Vec::with_capacity(2 * CONS_CHUNK));
+        for item in items {
+            self.place(item);
         }
-        self.conses
-            .last_mut()
-            .expect("a chunk")
-            .extend_from_slice(&fields);
-        self.cons_count += 1;
-        Word::Obj(id)
     }
 
-    /// Chunk and position of cons `id`'s fields.
-    fn cons_place(id: ObjId) -> (usize, usize) {
-        let i = id as usize;
-        (i / CONS_CHUNK, 2 * (i % CONS_CHUNK))
+    /// A pseudovector whose slots are all Lisp values.
+    fn pseudo(&mut self, kind: PvecKind, what: &'static str, items: &[Value]) -> Word {
+        let size = 8 + 8 * items.len() as u64;
+        let (at, word) = self.hot(LispType::Vectorlike, size, Some(kind));
+        self.header(at, kind, what, items.len(), 0);
+        self.slots(at + 1, items.iter());
+        word
     }
 
-    /// A word as a cons field holds it.
-    fn pack_field(&mut self, word: Word) -> u32 {
-        let (payload, tag) = match word {
-            Word::Fixnum(n) if (-(1 << 28)..1 << 28).contains(&n) => (n as u32, field::FIXNUM),
-            Word::Fixnum(n) => {
-                let index = self.fixnums.len() as u32;
-                if index >= MAX_OBJECTS {
-                    self.full = true;
-                    return field::FIXNUM;
-                }
-                self.fixnums.push(n);
-                (index, field::BIG_FIXNUM)
-            }
-            Word::Builtin(i) => (i.into(), field::BUILTIN),
-            Word::Subr(j) => (j.into(), field::SUBR),
-            Word::Obj(id) if id & OTHER == 0 => (id, field::CONS),
-            Word::Obj(id) => (id & !OTHER, field::OTHER),
+    /// A string: its hot object, then its bytes and a NUL in cold.
+    fn string(&mut self, bytes: &[u8], multibyte: bool) -> Word {
+        let (at, word) = self.hot(LispType::String, ol::string::SIZE, None);
+        self.placements.string(bytes.len(), multibyte);
+        let (chars, size_byte) = if multibyte {
+            (multibyte_chars(bytes) as u64, bytes.len() as u64)
+        } else {
+            (bytes.len() as u64, u64::MAX)
         };
-        payload << 3 | tag
+        let mut data = Vec::with_capacity(bytes.len() + 1);
+        data.extend_from_slice(bytes);
+        data.push(0);
+        let cold = self.raw(&data);
+        let s = &mut self.scratch;
+        s.set(at + (ol::string::CHARS / 8) as u32, chars);
+        s.set(at + (ol::string::BYTES / 8) as u32, size_byte);
+        s.set_pending(
+            at + (ol::string::DATA / 8) as u32,
+            Pending::new(pending::COLD_PTR, cold.into()),
+        );
+        word
     }
 
-    fn unpack_field(&self, f: u32) -> Word {
-        let payload = f >> 3;
-        match f & 7 {
-            field::FIXNUM => Word::Fixnum(((f as i32) >> 3).into()),
-            field::BUILTIN => Word::Builtin(payload as u16),
-            field::SUBR => Word::Subr(payload as u16),
-            field::CONS => Word::Obj(payload),
-            field::OTHER => Word::Obj(OTHER | payload),
-            _ => Word::Fixnum(self.fixnums[payload as usize]),
-        }
-    }
-
-    /// A vectorlike object: `head` words, then the slots holding `items`
-    /// (stored first, in order).
-    fn add_slots(&mut self, kind: Kind, head: &[u64], items: &[Value]) -> Word {
-        let mut words = head.to_vec();
-        words.extend(items.iter().map(|v| self.add(v).pack()));
-        self.push(kind, &words)
-    }
-
-    fn add_hash_table(&mut self, h: &HashTableValue) -> Word {
+    fn hash_table(&mut self, h: &HashTableValue) -> Word {
+        use ol::hash_table as t;
         let test = self.intern(&h.test);
         let weakness = match &h.weakness {
             Some(w) => self.intern(w),
             None => Word::NIL,
         };
-        let mut slots = Vec::with_capacity(2 * h.data.len());
-        for (k, v) in &h.data {
-            slots.push(self.add(k).pack());
-            slots.push(self.add(v).pack());
-        }
-        let key_and_value = self.push(Kind::Vector, &slots);
-        self.push(
-            Kind::HashTable,
-            &[
-                test.pack(),
-                weakness.pack(),
-                u64::from(h.purecopy),
-                h.data.len() as u64,
-                key_and_value.pack(),
-            ],
-        )
+        let kind = PvecKind::HashTable;
+        let (at, word) = self.hot(LispType::Vectorlike, t::SIZE, Some(kind));
+        self.hash_tables.push(at);
+        let rest = t::SIZE / 8 - 1 - t::LISP_SLOTS;
+        self.header(at, kind, "hash table", t::LISP_SLOTS as usize, rest);
+        let slot = |offset: u64| at + (offset / 8) as u32;
+        let count = h.data.len() as u64;
+        self.store(slot(t::WEAK), weakness);
+        // Frozen: no buckets; `index` holds the bucket count to rebuild.
+        self.store(slot(t::INDEX), Word::Fixnum((count as i64).max(1)));
+        let s = &mut self.scratch;
+        s.set(slot(t::COUNT), count);
+        s.set(slot(t::NEXT_FREE), u64::MAX);
+        s.set(
+            slot(t::PURECOPY),
+            u64::from(h.purecopy) | (0.8125f32.to_bits() as u64) << 32,
+        );
+        s.set(slot(t::REHASH_SIZE), u64::from(1.5f32.to_bits()));
+        let function = if h.test == "equal" { "equal" } else { "eq" };
+        let j = image::subr_index(function).expect("built-in test function");
+        let function = Pending::new(pending::EMACS_PTR, image::functions() + 8 * j as u64);
+        s.set_pending(slot(t::CMPFN), function);
+        s.set_pending(slot(t::HASHFN), function);
+        self.store(slot(t::TEST_NAME), test);
+        // The key_and_value vector follows.
+        let kv_at = at + (t::SIZE / 8) as u32;
+        let key_and_value = Word::Obj(ObjRef {
+            tag: LispType::Vectorlike,
+            place: Place::Hot(kv_at),
+        });
+        self.store(slot(t::KEY_AND_VALUE), key_and_value);
+        let size = 8 + 16 * count;
+        let (kv, _) = self.hot(LispType::Vectorlike, size, Some(PvecKind::NormalVector));
+        debug_assert_eq!(kv, kv_at);
+        self.scratch.set(kv, 2 * count);
+        self.slots(kv + 1, h.data.iter().flat_map(|(k, v)| [k, v]));
+        word
     }
 
-    /// The value a word stands for.
-    pub fn value(&self, word: Word) -> Value {
-        match word {
-            Word::Fixnum(n) => Value::Int(n),
-            Word::Builtin(i) => Value::Symbol(image::builtin_name(usize::from(i)).into()),
-            Word::Subr(j) => Value::Subr(image::BUILTIN_SUBRS[usize::from(j)].0.into()),
-            Word::Obj(id) => self.obj_value(id),
+    /// A list of `items` ending in `tail`, as conses placed in order.
+    fn list(&mut self, items: &[Word], tail: Word) -> Word {
+        let mut head = tail;
+        for (k, &item) in items.iter().enumerate() {
+            let (at, word) = self.hot(LispType::Cons, ol::CONS_SIZE, None);
+            if k == 0 {
+                head = word;
+            }
+            let cdr = if k + 1 < items.len() {
+                Word::Obj(ObjRef {
+                    tag: LispType::Cons,
+                    place: Place::Hot(at + 2),
+                })
+            } else {
+                tail
+            };
+            self.store(at, item);
+            self.store(at + 1, cdr);
         }
-    }
-
-    /// The name of a symbol object, as text.
-    fn symbol_name(&self, id: ObjId) -> String {
-        match self.obj(id) {
-            Obj::Symbol { name, .. } => match self.obj(name) {
-                Obj::Str { bytes, .. } => String::from_utf8_lossy(bytes).into_owned(),
-                _ => String::new(),
-            },
-            _ => String::new(),
-        }
-    }
-
-    fn obj_value(&self, id: ObjId) -> Value {
-        match self.obj(id) {
-            Obj::Cons(..) => {
-                let mut items = Vec::new();
-                let mut at = Word::Obj(id);
-                while let Word::Obj(i) = at {
-                    match self.obj(i) {
-                        Obj::Cons(car, cdr) => {
-                            items.push(self.value(car));
-                            at = cdr;
-                        }
-                        _ => break,
-                    }
-                }
-                Value::list_with_tail(items, self.value(at))
-            }
-            Obj::Str { bytes, multibyte } => Value::Str(LispString {
-                bytes: bytes.to_vec(),
-                multibyte,
-            }),
-            Obj::Symbol { interned, .. } => {
-                let name = self.symbol_name(id);
-                if interned {
-                    Value::Symbol(name)
-                } else {
-                    Value::Uninterned(name)
-                }
-            }
-            Obj::Float(x) => Value::Float(x),
-            Obj::Vector(slots) => Value::Vector(self.values(slots)),
-            Obj::Slots(kind, slots) => {
-                let items = self.values(slots);
-                match kind {
-                    SlotsKind::Record => Value::Record(items),
-                    SlotsKind::ByteCode => Value::ByteCode(items),
-                    SlotsKind::CharTable => Value::CharTable(items),
-                }
-            }
-            Obj::SubCharTable {
-                depth,
-                min_char,
-                slots,
-            } => {
-                let mut items = vec![Value::Int(depth.into()), Value::Int(min_char.into())];
-                items.extend(self.values(slots));
-                Value::SubCharTable(items)
-            }
-            Obj::BoolVector { len, bytes } => Value::BoolVector {
-                len,
-                bytes: bytes.to_vec(),
-            },
-            Obj::Bignum(n) => Value::Bignum(n.clone()),
-            Obj::HashTable {
-                test,
-                weakness,
-                purecopy,
-                key_and_value,
-                ..
-            } => Value::HashTable(Box::new(HashTableValue {
-                test: self.value(test).as_symbol().unwrap_or("eql").to_string(),
-                weakness: match self.value(weakness) {
-                    v if v.is_nil() => None,
-                    v => v.as_symbol().map(str::to_string),
-                },
-                data: match self.obj(key_and_value) {
-                    Obj::Vector(slots) => slots
-                        .0
-                        .chunks(2)
-                        .map(|kv| {
-                            let word = |i: usize| Word::unpack(kv[i]);
-                            (self.value(word(0)), self.value(word(1)))
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                },
-                purecopy,
-            })),
-        }
-    }
-
-    fn values(&self, words: Slots<'_>) -> Vec<Value> {
-        words.iter().map(|w| self.value(w)).collect()
+        head
     }
 
     /// Sets a symbol's value cell (and marks it special when `special`).
@@ -860,53 +802,19 @@ impl Heap {
         });
     }
 
-    /// Loads the top-level forms of one file: bindings go to symbols, every
-    /// other form to the root under `file`.
-    pub fn load_forms(&mut self, file: &str, forms: &[Value]) {
-        let mut kept = Vec::new();
-        self.deferred = Some(Deferred::default());
-        for form in forms {
-            self.load_form(form, &mut kept);
-        }
-        self.finish_file(file, kept);
-    }
-
-    /// Loads one top-level form of a file (see [`Deferred`]): a binding
-    /// now, any other form into the heap and onto `kept`.
+    /// Loads one top-level form of a file: a binding now, any other form
+    /// into the heap and onto `kept`.
     fn load_form(&mut self, form: &Value, kept: &mut Vec<Word>) {
-        if self.bind(form) {
-            return;
-        }
-        if let Some(deferred) = &mut self.deferred {
-            deferred.storing = true;
-            deferred.named.push(Vec::new());
-        }
-        let word = self.add(form);
-        kept.push(word);
-        if let Some(deferred) = &mut self.deferred {
-            deferred.storing = false;
+        if !self.bind(form) {
+            kept.push(self.add(form));
         }
     }
 
-    /// Interns the symbols the file's kept forms created, in the order that
-    /// storing those forms last to first would have created them, and adds
-    /// the file's `(FILE . FORMS)` entry to the root.
+    /// Adds the file's `(FILE . FORMS)` entry to the root.
     fn finish_file(&mut self, file: &str, kept: Vec<Word>) {
-        if let Some(mut deferred) = self.deferred.take() {
-            for named in deferred.named.iter().rev() {
-                for &id in named {
-                    if deferred.pending.remove(&id).is_some() {
-                        self.interned.push(id);
-                    }
-                }
-            }
-        }
-        let file = self.add(&Value::Str(LispString::from_text(file)));
-        let mut list = Word::NIL;
-        for &car in kept.iter().rev() {
-            list = self.cons(car, list);
-        }
-        let entry = self.cons(file, list);
+        let file = self.string(file.as_bytes(), !file.is_ascii());
+        let forms = self.list(&kept, Word::NIL);
+        let entry = self.list(&[file], forms);
         self.root.push(entry);
     }
 
@@ -955,14 +863,12 @@ impl Heap {
                 ) else {
                     return false;
                 };
-                let name = name.clone();
-                let symbol = self.intern(&name);
+                let symbol = self.intern(name);
                 if head == "put" {
                     let property = self.add(quoted(&items[2]).expect("checked"));
                     let value = self.add(&constant(&items[3]));
                     let plist = self.cells(symbol).map_or(Word::NIL, |c| c.plist);
-                    let rest = self.cons(value, plist);
-                    let plist = self.cons(property, rest);
+                    let plist = self.list(&[property, value], plist);
                     self.update_cells(symbol, |cells| cells.plist = plist);
                 } else {
                     let function = self.add(&constant(&items[2]));
@@ -974,8 +880,18 @@ impl Heap {
         }
     }
 
+    /// Loads the top-level forms of one file: bindings go to symbols, every
+    /// other form to the root under `file`.
+    pub fn load_forms(&mut self, file: &str, forms: &[Value]) {
+        let mut kept = Vec::new();
+        for form in forms {
+            self.load_form(form, &mut kept);
+        }
+        self.finish_file(file, kept);
+    }
+
     /// Loads source files (`.el` or `.el.gz`) in order, one form at a
-    /// time: the heap gets each form as it is read, so only the file's text
+    /// time: each form is placed as it is read, so only the file's text
     /// and one form are held as values. On a read error the heap holds the
     /// files before it and the forms read before the error.
     pub fn load_files(&mut self, paths: &[std::path::PathBuf]) -> Result<usize, String> {
@@ -984,13 +900,12 @@ impl Heap {
             let text = crate::reader::read_source_bytes(path)?;
             let mut reader = crate::reader::Reader::new(&text);
             let mut kept = Vec::new();
-            self.deferred = Some(Deferred::default());
             loop {
                 match reader.read_next() {
                     Ok(Some(form)) => {
                         forms_total += 1;
                         self.load_form(&form, &mut kept);
-                        if self.full {
+                        if self.is_full() {
                             return Err(format!("{}: {FULL}", path.display()));
                         }
                     }
@@ -1006,87 +921,87 @@ impl Heap {
         Ok(forms_total)
     }
 
-    /// Whether the heap stopped growing at [`MAX_OBJECTS`] of one kind.
-    pub fn is_full(&self) -> bool {
-        self.full
-    }
-
-    /// Makes the root list, the obarray and the built-in symbols' names
-    /// (once; later calls return the same roots).
-    pub fn seal(&mut self) -> Roots {
-        if let Some(roots) = self.sealed {
-            return roots;
+    /// Places the root list and writes out the scratch streams (once;
+    /// later calls return the same root).
+    pub fn seal(&mut self) -> std::io::Result<Word> {
+        if let Some(root) = self.sealed {
+            return Ok(root);
         }
-        self.builtin_names = (0..image::builtin_count())
-            .map(|i| self.new_string(image::builtin_name(i)))
-            .collect();
-        let mut root = Word::NIL;
-        for entry in self.root.clone().into_iter().rev() {
-            root = self.cons(entry, root);
-        }
-        // Buckets chain through the symbols' `next` pointers, in creation
-        // order (built-ins first), so the result is deterministic.
-        let count = image::builtin_count() + self.interned.len();
-        let size = obarray_size(count);
-        let mut buckets = vec![Word::Fixnum(0).pack(); size];
-        for i in (0..count).rev() {
-            let (symbol, bucket) = match i.checked_sub(image::builtin_count()) {
-                None => (
-                    Word::Builtin(i as u16),
-                    obarray_bucket(image::builtin_name(i).as_bytes(), size),
-                ),
-                Some(j) => {
-                    let id = self.interned[j];
-                    let Obj::Symbol { name, .. } = self.obj(id) else {
-                        unreachable!("interned symbols are symbols")
-                    };
-                    let Obj::Str { bytes, .. } = self.obj(name) else {
-                        unreachable!("symbol names are strings")
-                    };
-                    (Word::Obj(id), obarray_bucket(bytes, size))
-                }
-            };
-            let next = match Word::unpack(buckets[bucket]) {
-                Word::Fixnum(_) => None,
-                w => Some(w),
-            };
-            buckets[bucket] = symbol.pack();
-            self.update_cells(symbol, |cells| cells.next = next);
-        }
-        let obarray = self.push(Kind::Vector, &buckets);
-        // Nothing grows the arenas after this.
-        self.kinds.shrink_to_fit();
-        self.starts.shrink_to_fit();
-        self.words.shrink_to_fit();
-        self.bytes.shrink_to_fit();
-        let roots = Roots { root, obarray };
-        self.sealed = Some(roots);
-        roots
+        let entries = std::mem::take(&mut self.root);
+        let root = self.list(&entries, Word::NIL);
+        self.scratch.finish()?;
+        self.sealed = Some(root);
+        Ok(root)
     }
+}
 
-    /// The roots made by [`Heap::seal`], if sealed.
-    pub fn roots(&self) -> Option<Roots> {
-        self.sealed
-    }
+/// What a value takes once placed, with everything in it: hot words, cold
+/// 8-byte units, and nodes (values, counted as [`sizes`] visits them).
+#[derive(Debug, Clone, Copy, Default)]
+struct Size {
+    hot: u32,
+    cold: u32,
+    nodes: u32,
+}
 
-    /// The root list as a value.
-    pub fn root_value(&self) -> Value {
-        Value::list(self.root.iter().map(|w| self.value(*w)).collect())
+/// The values a value's placement places after it, in order.
+fn children(value: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {
+    match value {
+        Value::List(items, tail) => Box::new(items.iter().chain([&**tail])),
+        Value::Vector(items)
+        | Value::Record(items)
+        | Value::ByteCode(items)
+        | Value::CharTable(items) => Box::new(items.iter()),
+        Value::SubCharTable(items) => Box::new(items.iter().skip(2)),
+        Value::HashTable(h) => Box::new(h.data.iter().flat_map(|(k, v)| [k, v])),
+        _ => Box::new(std::iter::empty()),
     }
+}
+
+/// Appends the [`Size`] of `value` and of every value in it, in the order
+/// [`Heap::place`] places them (a value before what it holds): `value`'s.
+fn sizes(value: &Value, out: &mut Vec<Size>) -> Size {
+    let units = |bytes: u64| bytes.div_ceil(8) as u32;
+    let (hot, cold) = match value {
+        Value::List(items, _) => (2 * items.len() as u32, 0),
+        Value::Str(s) => (4, units(s.bytes.len() as u64 + 1)),
+        Value::Uninterned(name) => (10, units(name.len() as u64 + 1)),
+        Value::Float(_) => (0, 1),
+        Value::BoolVector { len, .. } => (0, units(bool_vector_size(*len))),
+        Value::Bignum(n) => (3, n.magnitude().bits().div_ceil(64) as u32),
+        Value::Vector(items)
+        | Value::Record(items)
+        | Value::ByteCode(items)
+        | Value::CharTable(items) => (1 + items.len() as u32, 0),
+        Value::SubCharTable(items) => (2 + items.len().saturating_sub(2) as u32, 0),
+        Value::HashTable(h) => (17 + 2 * h.data.len() as u32, 0),
+        Value::Int(_) | Value::Symbol(_) | Value::Subr(_) => (0, 0),
+    };
+    let me = out.len();
+    out.push(Size::default());
+    let mut size = Size {
+        hot,
+        cold,
+        nodes: 1,
+    };
+    for child in children(value) {
+        let s = sizes(child, out);
+        size.hot = size.hot.saturating_add(s.hot);
+        size.cold = size.cold.saturating_add(s.cold);
+        size.nodes += s.nodes;
+    }
+    out[me] = size;
+    size
+}
+
+/// Bytes of a bool-vector of `len` bits: header, length, the bits.
+pub fn bool_vector_size(len: u64) -> u64 {
+    16 + len.div_ceil(64) * 8
 }
 
 /// The hash of a symbol name in the symbol table.
 fn name_hash(name: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(name)
-}
-
-/// Makes room for `additional` more elements, growing by an eighth rather
-/// than doubling: an arena's spare room is then at most an eighth of it
-/// (growing a large block moves pages rather than copying them).
-fn reserve<T>(v: &mut Vec<T>, additional: usize) {
-    if v.capacity() - v.len() < additional {
-        v.reserve_exact(additional.max(v.len() / 8).max(1024));
-    }
 }
 
 /// `'X` or `#'X` gives X.

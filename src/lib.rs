@@ -19,7 +19,7 @@
 //! [`peak`] measures the heap a run uses, for the memory budget tests.
 //!
 //! The reference dumper and runtime: [`reader`] and [`value`] (Emacs Lisp
-//! read syntax), [`heap`], [`objlayout`], [`image`] and [`writer`] (writing
+//! read syntax), [`heap`], [`scratch`], [`objlayout`], [`image`] and [`writer`] (writing
 //! dumps), [`loader`] (loading them back), [`origin`] (where a runtime
 //! finds its dump: a file, or its own executable).
 //!
@@ -55,6 +55,7 @@ pub mod peak;
 pub mod pvec;
 pub mod reader;
 pub mod relocate;
+pub mod scratch;
 pub mod stats;
 pub mod structural;
 pub mod summary;

@@ -84,6 +84,35 @@ pub fn pseudo_header(pvec: u8, lisp_slots: u64, rest_words: u64) -> u64 {
     PSEUDOVECTOR_FLAG | (u64::from(pvec) << 24) | (rest_words << 12) | lisp_slots
 }
 
+/// The pseudovector types the dumper writes, independent of any Emacs
+/// version's numbering (see [`Pvecs::number`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PvecKind {
+    NormalVector,
+    Bignum,
+    BoolVector,
+    HashTable,
+    Subr,
+    Compiled,
+    CharTable,
+    SubCharTable,
+    Record,
+}
+
+impl PvecKind {
+    pub const ALL: [PvecKind; 9] = [
+        PvecKind::NormalVector,
+        PvecKind::Bignum,
+        PvecKind::BoolVector,
+        PvecKind::HashTable,
+        PvecKind::Subr,
+        PvecKind::Compiled,
+        PvecKind::CharTable,
+        PvecKind::SubCharTable,
+        PvecKind::Record,
+    ];
+}
+
 /// The pvec numbers a dump of one Emacs version uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pvecs {
@@ -116,6 +145,21 @@ impl Pvecs {
             char_table: n("CHAR_TABLE"),
             sub_char_table: n("SUB_CHAR_TABLE"),
             record: n("RECORD"),
+        }
+    }
+
+    /// The number of a pseudovector type in this version.
+    pub fn number(&self, kind: PvecKind) -> u8 {
+        match kind {
+            PvecKind::NormalVector => self.normal_vector,
+            PvecKind::Bignum => self.bignum,
+            PvecKind::BoolVector => self.bool_vector,
+            PvecKind::HashTable => self.hash_table,
+            PvecKind::Subr => self.subr,
+            PvecKind::Compiled => self.compiled,
+            PvecKind::CharTable => self.char_table,
+            PvecKind::SubCharTable => self.sub_char_table,
+            PvecKind::Record => self.record,
         }
     }
 }

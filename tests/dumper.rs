@@ -256,6 +256,17 @@ fn whole_emacs_lisp_tree_dumps_loads_and_prints_what_the_reader_reads() {
         .assert()
         .success();
     pdmp().arg("info").arg(&out).assert().success();
+    pdmp().arg("verify").arg(&out).assert().success();
+    // Same sources, same bytes.
+    let again = dir.path().join("again.pdmp");
+    pdmp()
+        .arg("dump")
+        .args(&sources)
+        .arg("-o")
+        .arg(&again)
+        .assert()
+        .success();
+    assert!(same_bytes(&out, &again), "re-dump of the tree differs");
     // Sample defconsts with constant values: the last binding wins, as in a load.
     let mut expected = std::collections::BTreeMap::new();
     for path in &sources {
@@ -278,4 +289,30 @@ fn whole_emacs_lisp_tree_dumps_loads_and_prints_what_the_reader_reads() {
     let got: Vec<Value> = pdmp::reader::read_all(printed.as_bytes()).unwrap();
     let want: Vec<Value> = sample.iter().map(|(_, v)| (*v).clone()).collect();
     assert_eq!(got, want);
+}
+
+/// Whether two files hold the same bytes (compared a block at a time).
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    use std::io::Read;
+    let (mut a, mut b) = (
+        std::fs::File::open(a).unwrap(),
+        std::fs::File::open(b).unwrap(),
+    );
+    let (mut x, mut y) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let n = a.read(&mut x).unwrap();
+        let mut m = 0;
+        while m < n {
+            match b.read(&mut y[m..n]).unwrap() {
+                0 => return false,
+                k => m += k,
+            }
+        }
+        if n == 0 {
+            return b.read(&mut y).unwrap() == 0;
+        }
+        if x[..n] != y[..n] {
+            return false;
+        }
+    }
 }

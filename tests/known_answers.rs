@@ -10,7 +10,7 @@
 use assert_cmd::Command;
 use num_bigint::BigInt;
 use pdmp::graph::Graph;
-use pdmp::heap::{Heap, Obj, Word};
+use pdmp::heap::{obarray_bucket, obarray_size, Heap};
 use pdmp::pvec::PvecNumbering;
 use pdmp::stats::{self, Context, Stats};
 use pdmp::symbol::{SymbolNames, SymbolSlot};
@@ -514,21 +514,21 @@ fn value_offset(path: &Path, symbol: &str) -> u32 {
     graph.node(graph.edge_at(s, site).unwrap()).offset
 }
 
-/// Names of the bucket heads of a sealed heap's obarray.
+/// Names of the bucket heads of a heap's obarray: each bucket's first
+/// symbol in creation order (built-ins first), as the obarray chains them.
 fn bucket_heads(heap: &Heap) -> Vec<Option<String>> {
-    let Word::Obj(id) = heap.roots().unwrap().obarray else {
-        panic!("the obarray is an object")
-    };
-    let Obj::Vector(buckets) = heap.obj(id) else {
-        panic!("the obarray is a vector")
-    };
-    buckets
-        .iter()
-        .map(|w| match w {
-            Word::Fixnum(_) => None,
-            w => heap.value(w).as_symbol().map(str::to_string),
-        })
-        .collect()
+    let builtins =
+        (0..pdmp::image::builtin_count()).map(|i| pdmp::image::builtin_name(i).to_string());
+    let interned =
+        (0..heap.symbols.len()).map(|i| String::from_utf8_lossy(heap.symbols.name(i)).into_owned());
+    let names: Vec<String> = builtins.chain(interned).collect();
+    let size = obarray_size(names.len());
+    let mut heads = vec![None; size];
+    for name in names {
+        let bucket = obarray_bucket(name.as_bytes(), size);
+        heads[bucket].get_or_insert(name);
+    }
+    heads
 }
 
 fn figure(json: &serde_json::Value, section: &str, name: &str) -> i64 {
