@@ -7,6 +7,8 @@ use crate::lisp::{LispType, VectorHeader};
 use crate::pvec::PvecDetection;
 use crate::tables::{ObjectStartTable, RelocKind};
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use std::ops::Range;
+use std::sync::Barrier;
 
 /// Object starts by tag, vectorlikes by pvec type, unreadable vector headers.
 type ObjectCounts = ([u64; 32], [u64; 64], u64);
@@ -171,18 +173,25 @@ pub struct Summary {
 
 /// What the raw passes over one dump relocation table find: entries by
 /// type, and how many lie below the hot, discardable and cold bounds.
+#[derive(Clone, Copy, Default)]
 struct RelocPass {
     by_type: [u64; 32],
     below: [u64; 3],
 }
 
-fn reloc_passes(dump: &Dump<'_>, bounds: [u64; 3]) -> Vec<RelocPass> {
-    dump.dump_relocs()
-        .map(|(_, table)| RelocPass {
+/// The passes over the (one or three) dump relocation tables, in
+/// [`Dump::dump_relocs`] order; the rest stay zero. An array, not a `Vec`:
+/// a helper thread that allocates gets an arena of its own from glibc (a
+/// 128 MiB reservation and its page faults), and this one need not.
+fn reloc_passes(dump: &Dump<'_>, bounds: [u64; 3]) -> [RelocPass; 3] {
+    let mut passes = [RelocPass::default(); 3];
+    for (pass, (_, table)) in passes.iter_mut().zip(dump.dump_relocs()) {
+        *pass = RelocPass {
             by_type: table.count_by_type(),
             below: table.count_below(bounds),
-        })
-        .collect()
+        };
+    }
+    passes
 }
 
 /// The share of the object starts the calling thread counts while a helper
@@ -197,6 +206,15 @@ impl Summary {
     /// cache misses on scattered vector headers), so a second thread takes
     /// part of them; where no thread can be started, the caller does all.
     pub fn of(dump: &Dump<'_>) -> Summary {
+        Summary::of_releasing(dump, &|_| {})
+    }
+
+    /// [`Summary::of`] for a dump in a file map, which `release` (for
+    /// example [`crate::DumpFile::release`]) frees byte ranges of: once
+    /// both threads are done reading, each releases half of the pages they
+    /// mapped, instead of leaving them all to the one thread that unmaps
+    /// them at exit.
+    pub fn of_releasing(dump: &Dump<'_>, release: &(dyn Fn(Range<usize>) + Sync)) -> Summary {
         let header = dump.header();
         let layout = header.layout;
         let regions = dump.regions();
@@ -209,13 +227,25 @@ impl Summary {
         ];
         let starts = dump.object_starts();
         let (front, back) = starts.split_at(starts.len() / CALLER_SHARE.1 * CALLER_SHARE.0);
+        // The pages read lie between the hot region's start and the end of
+        // the file; each thread releases about half of that span.
+        let size = dump.bytes().len();
+        let middle = (regions.hot.offset as usize).min(size) / 2 + size / 2;
+        let done_reading = Barrier::new(2);
         let (pvec_numbering, passes, (by_tag, by_pvec, unreadable_vectors)) =
             std::thread::scope(|scope| {
                 let helper = std::thread::Builder::new().spawn_scoped(scope, || {
-                    (reloc_passes(dump, bounds), count_objects(dump, back))
+                    let counts = (reloc_passes(dump, bounds), count_objects(dump, back));
+                    done_reading.wait();
+                    release(middle..size);
+                    counts
                 });
                 let front_counts = count_objects(dump, front);
                 let pvec_numbering = dump.pvec_numbering();
+                if helper.is_ok() {
+                    done_reading.wait();
+                    release(0..middle);
+                }
                 let (passes, back_counts) = match helper {
                     Ok(helper) => helper
                         .join()
