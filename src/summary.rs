@@ -8,7 +8,7 @@ use crate::pvec::PvecDetection;
 use crate::tables::{ObjectStartTable, RelocKind};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::ops::Range;
-use std::sync::Barrier;
+use std::sync::mpsc::sync_channel;
 
 /// Object starts by tag, vectorlikes by pvec type, unreadable vector headers.
 type ObjectCounts = ([u64; 32], [u64; 64], u64);
@@ -173,25 +173,18 @@ pub struct Summary {
 
 /// What the raw passes over one dump relocation table find: entries by
 /// type, and how many lie below the hot, discardable and cold bounds.
-#[derive(Clone, Copy, Default)]
 struct RelocPass {
     by_type: [u64; 32],
     below: [u64; 3],
 }
 
-/// The passes over the (one or three) dump relocation tables, in
-/// [`Dump::dump_relocs`] order; the rest stay zero. An array, not a `Vec`:
-/// a helper thread that allocates gets an arena of its own from glibc (a
-/// 128 MiB reservation and its page faults), and this one need not.
-fn reloc_passes(dump: &Dump<'_>, bounds: [u64; 3]) -> [RelocPass; 3] {
-    let mut passes = [RelocPass::default(); 3];
-    for (pass, (_, table)) in passes.iter_mut().zip(dump.dump_relocs()) {
-        *pass = RelocPass {
+fn reloc_passes(dump: &Dump<'_>, bounds: [u64; 3]) -> Vec<RelocPass> {
+    dump.dump_relocs()
+        .map(|(_, table)| RelocPass {
             by_type: table.count_by_type(),
             below: table.count_below(bounds),
-        };
-    }
-    passes
+        })
+        .collect()
 }
 
 /// The share of the object starts the calling thread counts while a helper
@@ -227,23 +220,44 @@ impl Summary {
         ];
         let starts = dump.object_starts();
         let (front, back) = starts.split_at(starts.len() / CALLER_SHARE.1 * CALLER_SHARE.0);
-        // The pages read lie between the hot region's start and the end of
-        // the file; each thread releases about half of that span.
+        // The pages read are those of the hot and discardable regions and of
+        // the tables (the cold heap data in between is not read). Each thread
+        // releases about half of them: the caller up to `middle`, the helper
+        // from there on.
         let size = dump.bytes().len();
-        let middle = (regions.hot.offset as usize).min(size) / 2 + size / 2;
-        let done_reading = Barrier::new(2);
+        let [hot, cold, tables] = [
+            regions.hot.offset,
+            regions.cold.offset,
+            regions.tables.offset,
+        ]
+        .map(|offset| (offset as usize).min(size));
+        let regions_read = cold.saturating_sub(hot);
+        let half = (regions_read + size.saturating_sub(tables)) / 2;
+        let middle = if half <= regions_read {
+            hot + half
+        } else {
+            tables + (half - regions_read)
+        };
+        // Each thread tells the other when it is done reading. One that
+        // panicked drops its sender, which ends the other's wait all the same.
+        let (caller_done, caller_done_rx) = sync_channel::<()>(1);
+        let (helper_done, helper_done_rx) = sync_channel::<()>(1);
         let (pvec_numbering, passes, (by_tag, by_pvec, unreadable_vectors)) =
             std::thread::scope(|scope| {
-                let helper = std::thread::Builder::new().spawn_scoped(scope, || {
+                let helper = std::thread::Builder::new().spawn_scoped(scope, move || {
                     let counts = (reloc_passes(dump, bounds), count_objects(dump, back));
-                    done_reading.wait();
+                    drop(helper_done);
+                    // Err: the caller is done reading.
+                    let _ = caller_done_rx.recv();
                     release(middle..size);
                     counts
                 });
                 let front_counts = count_objects(dump, front);
                 let pvec_numbering = dump.pvec_numbering();
+                drop(caller_done);
                 if helper.is_ok() {
-                    done_reading.wait();
+                    // Err: the helper is done reading.
+                    let _ = helper_done_rx.recv();
                     release(0..middle);
                 }
                 let (passes, back_counts) = match helper {
