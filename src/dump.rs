@@ -7,6 +7,7 @@ use crate::lisp::VectorHeader;
 use crate::pvec::{self, PvecDetection};
 use crate::tables::{DumpRelocTable, EmacsRelocTable, EmacsRelocValue, ObjectStartTable, Table};
 use std::fs::File;
+use std::ops::Range;
 use std::path::Path;
 
 /// A dump file mapped read-only into memory. The file is never written.
@@ -36,6 +37,26 @@ impl DumpFile {
     /// The mapped bytes.
     pub fn bytes(&self) -> &[u8] {
         &self.map
+    }
+
+    /// Drops this process's page-table entries for bytes `range` of the map
+    /// (`MADV_DONTNEED`; clipped to the map). The pages stay in the page
+    /// cache and are mapped again, with the same bytes, when next read: the
+    /// map shows the same contents. Tearing the entries down costs as much as
+    /// it does at exit, where one thread does it for every page the process
+    /// touched; threads done reading can share the work beforehand.
+    pub fn release(&self, range: Range<usize>) {
+        let end = range.end.min(self.map.len());
+        let start = range.start.min(end);
+        // SAFETY: the map is read-only and shared (memmap2's `Mmap::map`),
+        // so nothing of ours can be discarded: a released page reads back
+        // from the file like any page of the map not yet touched.
+        let released = unsafe {
+            self.map
+                .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+        };
+        // Should the kernel refuse, the entries go at exit as they would anyway.
+        drop(released);
     }
 
     /// Parses the header and returns a view of the dump.

@@ -7,6 +7,8 @@ use crate::lisp::{LispType, VectorHeader};
 use crate::pvec::PvecDetection;
 use crate::tables::{ObjectStartTable, RelocKind};
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use std::ops::Range;
+use std::sync::mpsc::sync_channel;
 
 /// Object starts by tag, vectorlikes by pvec type, unreadable vector headers.
 type ObjectCounts = ([u64; 32], [u64; 64], u64);
@@ -197,6 +199,15 @@ impl Summary {
     /// cache misses on scattered vector headers), so a second thread takes
     /// part of them; where no thread can be started, the caller does all.
     pub fn of(dump: &Dump<'_>) -> Summary {
+        Summary::of_releasing(dump, &|_| {})
+    }
+
+    /// [`Summary::of`] for a dump in a file map, which `release` (for
+    /// example [`crate::DumpFile::release`]) frees byte ranges of: once
+    /// both threads are done reading, each releases half of the pages they
+    /// mapped, instead of leaving them all to the one thread that unmaps
+    /// them at exit.
+    pub fn of_releasing(dump: &Dump<'_>, release: &(dyn Fn(Range<usize>) + Sync)) -> Summary {
         let header = dump.header();
         let layout = header.layout;
         let regions = dump.regions();
@@ -209,13 +220,46 @@ impl Summary {
         ];
         let starts = dump.object_starts();
         let (front, back) = starts.split_at(starts.len() / CALLER_SHARE.1 * CALLER_SHARE.0);
+        // The pages read are those of the hot and discardable regions and of
+        // the tables (the cold heap data in between is not read). Each thread
+        // releases about half of them: the caller up to `middle`, the helper
+        // from there on.
+        let size = dump.bytes().len();
+        let [hot, cold, tables] = [
+            regions.hot.offset,
+            regions.cold.offset,
+            regions.tables.offset,
+        ]
+        .map(|offset| (offset as usize).min(size));
+        let regions_read = cold.saturating_sub(hot);
+        let half = (regions_read + size.saturating_sub(tables)) / 2;
+        let middle = if half <= regions_read {
+            hot + half
+        } else {
+            tables + (half - regions_read)
+        };
+        // Each thread tells the other when it is done reading. One that
+        // panicked drops its sender, which ends the other's wait all the same.
+        let (caller_done, caller_done_rx) = sync_channel::<()>(1);
+        let (helper_done, helper_done_rx) = sync_channel::<()>(1);
         let (pvec_numbering, passes, (by_tag, by_pvec, unreadable_vectors)) =
             std::thread::scope(|scope| {
-                let helper = std::thread::Builder::new().spawn_scoped(scope, || {
-                    (reloc_passes(dump, bounds), count_objects(dump, back))
+                let helper = std::thread::Builder::new().spawn_scoped(scope, move || {
+                    let counts = (reloc_passes(dump, bounds), count_objects(dump, back));
+                    drop(helper_done);
+                    // Err: the caller is done reading.
+                    let _ = caller_done_rx.recv();
+                    release(middle..size);
+                    counts
                 });
                 let front_counts = count_objects(dump, front);
                 let pvec_numbering = dump.pvec_numbering();
+                drop(caller_done);
+                if helper.is_ok() {
+                    // Err: the helper is done reading.
+                    let _ = helper_done_rx.recv();
+                    release(0..middle);
+                }
                 let (passes, back_counts) = match helper {
                     Ok(helper) => helper
                         .join()

@@ -191,3 +191,23 @@ fn broken_files_get_one_line_errors_with_exit_status_2() {
     negative[76..80].copy_from_slice(&(-5i32).to_le_bytes());
     expect_error(&negative, &["object_starts", "offset 76", "negative"]);
 }
+
+#[test]
+fn releasing_the_pages_of_a_file_map_changes_neither_bytes_nor_summary() {
+    let Some(path) = common::distribution_dump() else {
+        return;
+    };
+    let file = pdmp::DumpFile::open(&path).unwrap();
+    let copy = file.bytes().to_vec();
+    let in_memory = pdmp::summary::Summary::of(&pdmp::Dump::parse(&copy).unwrap());
+    let dump = file.dump().unwrap();
+    // The counting threads release the pages they read, as `pdmp info` has them do.
+    let released = pdmp::summary::Summary::of_releasing(&dump, &|range| file.release(range));
+    assert_eq!(released, in_memory);
+    // Every page released (the range is clipped to the map), then read again.
+    file.release(0..usize::MAX);
+    assert!(
+        file.bytes() == &copy[..],
+        "released pages read back other bytes"
+    );
+}

@@ -62,7 +62,16 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         None => (SAMPLE_DUMP, None),
     };
     let dump = pdmp::Dump::parse(bytes).map_err(|e| Failure::in_file(&path, e))?;
-    let summary = Summary::of(&dump);
+    let summary = match &source {
+        // A raw dump is a file map whose pages both counting threads release.
+        Some(Source::Raw(file)) => {
+            let base = embedded.as_ref().map_or(0, |e| e.range.offset as usize);
+            Summary::of_releasing(&dump, &|range| {
+                file.release(base + range.start..base + range.end)
+            })
+        }
+        _ => Summary::of(&dump),
+    };
     if args.json {
         print_json(&Report {
             schema_version: SCHEMA_VERSION,

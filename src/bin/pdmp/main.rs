@@ -1,6 +1,9 @@
 //! The `pdmp` command line: argument parsing and output formatting only; the
 //! library does the work.
 
+// pdmp defines the C `main` itself (see `main` below).
+#![no_main]
+
 mod compress;
 mod diff;
 mod dump;
@@ -52,12 +55,28 @@ enum Command {
     Generate(generate::Args),
 }
 
-fn main() -> ExitCode {
-    let code = run();
+/// The process entry point, called by the C runtime. Rust's own start-up
+/// (what a Rust `fn main` gets) would first read /proc/self/maps to place
+/// the main thread's stack guard, set up an alternate signal stack with
+/// SIGSEGV and SIGBUS handlers to report stack overflows, and poll file
+/// descriptors 0–2: a sizeable share of a short run such as `pdmp info`
+/// (bench/info.sh). Everything pdmp uses works without it: glibc hands the
+/// arguments to `std::env::args` itself, and `std::process::exit` flushes
+/// stdout.
+#[no_mangle]
+extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    // A panic must not unwind into C; 101 is the status Rust's start-up
+    // gives a panicking `main`.
+    let code = std::panic::catch_unwind(run).map_or(101, |code| {
+        // ExitCode has no stable conversion to an integer: find its byte.
+        (0..=u8::MAX)
+            .find(|&n| ExitCode::from(n) == code)
+            .map_or(1, i32::from)
+    });
     if std::env::var_os("PDMP_PEAK_HEAP").is_some() {
         eprintln!("pdmp: peak heap: {} bytes", pdmp::peak::peak());
     }
-    code
+    std::process::exit(code)
 }
 
 fn run() -> ExitCode {
