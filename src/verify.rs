@@ -17,7 +17,7 @@ use crate::pvec::PvecNumbering;
 use crate::tables::{
     split_packed, DumpRelocTable, EmacsRelocValue, ObjectStart, ObjectStartTable, RelocKind,
 };
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// How many offending entries a failed check keeps as examples.
@@ -243,7 +243,7 @@ const LATER_CHECKS: [(&str, Basis, &str); 27] = [
 
 /// Runs every check on a dump whose header parsed.
 pub fn verify(dump: &Dump<'_>) -> Verification {
-    let shares = relocation_shares(dump);
+    let shares = shares(&Verifier::new(dump, None));
     let entries =
         dump.object_starts().len() + dump.dump_relocs().map(|(_, t)| t.len()).sum::<usize>();
     let (numbering, later) = if entries >= PARALLEL_ENTRIES {
@@ -255,9 +255,8 @@ pub fn verify(dump: &Dump<'_>) -> Verification {
         v.geometry(&mut checks);
         let index = v.object_starts(&mut checks);
         let objects = v.objects(&mut checks, index.is_some());
-        v.placeholders(&mut checks);
         for share in &shares {
-            v.relocations(&mut checks, share, index.as_ref());
+            v.share(&mut checks, share, index.as_ref());
         }
         v.finish(&mut checks, index, objects);
         (numbering, checks)
@@ -273,39 +272,47 @@ pub fn verify(dump: &Dump<'_>) -> Verification {
     }
 }
 
-/// [`verify`] on a big dump, in two halves of similar cost that end
-/// together. This thread checks the object starts (building the index) and
-/// every object with its Lisp slots; the other detects the pvec numbering
-/// the per-object pass needs, maps the heap's pages for both at once and
-/// scans them for placeholders meanwhile. Then both take shares of the
-/// relocation checks until none is left, so neither waits for the other
-/// when the machine deschedules one.
+/// [`verify`] on a big dump, in two halves that end together. This thread
+/// checks the object starts (building the index) and every object with its
+/// Lisp slots; the other detects the pvec numbering the per-object pass
+/// needs, then maps the heap's pages a share at a time and scans them for
+/// placeholders. Then both take shares of the relocation checks until none
+/// is left. Neither waits for the other when the machine deschedules one:
+/// this thread detects the numbering itself when it has not arrived yet,
+/// takes the placeholder shares left, and a late other thread skips work.
 fn verify_on_two_threads(
     dump: &Dump<'_>,
     shares: &[Share<'_>],
 ) -> (Option<PvecNumbering>, Vec<Check>) {
-    let next = AtomicUsize::new(0);
+    // Placeholder shares come first, then the relocation shares, which
+    // need the index.
+    let scans = shares
+        .iter()
+        .take_while(|share| matches!(share, Share::Placeholders(_)))
+        .count();
+    let (next_scan, next_reloc) = (AtomicUsize::new(0), AtomicUsize::new(scans));
+    let finished = AtomicBool::new(false);
     let index_cell = OnceLock::new();
     let (v, mut checks, objects, found) = std::thread::scope(|scope| {
         let (send_numbering, receive_numbering) = std::sync::mpsc::sync_channel(1);
         let (send_index, receive_index) = std::sync::mpsc::sync_channel::<()>(1);
-        let (next, index_cell) = (&next, &index_cell);
+        let (next_scan, next_reloc, finished, index_cell) =
+            (&next_scan, &next_reloc, &finished, &index_cell);
         let other = scope.spawn(move || {
-            let numbering = dump.pvec_numbering().numbering;
-            // The receiver is gone only if this thread panicked.
-            let _ = send_numbering.send(numbering);
+            let mut numbering = None;
+            if !finished.load(Ordering::Relaxed) {
+                numbering = dump.pvec_numbering().numbering;
+                // The receiver may be gone: the other thread did not wait.
+                let _ = send_numbering.send(numbering);
+            }
             let v = Verifier::new(dump, numbering);
-            let mut mine = fresh_checks();
-            // The heap for both threads' passes, then the tables the
-            // relocation checks and the slot scan read.
-            crate::prefault::read(dump.bytes());
-            v.placeholders(&mut mine);
+            let scanned = v.take_shares(&shares[..scans], next_scan, None);
             // Nothing arrives only if the other thread panicked.
             if receive_index.recv().is_err() {
-                return (mine, (Vec::new(), Vec::new()));
+                return [scanned, Default::default()];
             }
             let index = index_cell.get().and_then(Option::as_ref);
-            (mine, v.take_shares(shares, next, index))
+            [scanned, v.take_shares(shares, next_reloc, index)]
         });
         let mut checks = fresh_checks();
         let first = Verifier::new(dump, None);
@@ -316,22 +323,30 @@ fn verify_on_two_threads(
         // The receiver is gone only if the other thread panicked, which the
         // join below reports.
         let _ = send_index.send(());
-        let numbering = receive_numbering.recv().ok().flatten();
+        let numbering = match receive_numbering.try_recv() {
+            Ok(numbering) => numbering,
+            Err(_) => dump.pvec_numbering().numbering,
+        };
         let v = Verifier::new(dump, numbering);
         let objects = v.objects(&mut checks, sorted);
         let index = index_cell.get().and_then(Option::as_ref);
-        let (passed, mut found) = v.take_shares(shares, next, index);
-        let (theirs, (their_passed, their_found)) = other.join().expect("the checks do not panic");
-        for own in [theirs, passed, their_passed] {
-            for (check, other) in checks.iter_mut().zip(own) {
+        let mine = [
+            v.take_shares(&shares[..scans], next_scan, None),
+            v.take_shares(shares, next_reloc, index),
+        ];
+        finished.store(true, Ordering::Relaxed);
+        let theirs = other.join().expect("the checks do not panic");
+        let mut found = Vec::new();
+        for (passed, their_found) in mine.into_iter().chain(theirs) {
+            for (check, other) in checks.iter_mut().zip(passed) {
                 check.absorb(other);
             }
+            found.extend(their_found);
         }
-        found.extend(their_found);
         (v, checks, objects, found)
     });
-    // Shares that found something are absorbed in table order: the
-    // examples come out as one thread would have found them.
+    // Shares that found something are absorbed in order: the examples come
+    // out as one thread would have found them.
     let mut found = found;
     found.sort_unstable_by_key(|(k, _)| *k);
     for (_, share) in found {
@@ -344,35 +359,44 @@ fn verify_on_two_threads(
     (v.numbering, checks)
 }
 
-/// A share of the relocation checks: entries `range` of one dump
-/// relocation table, or (`table` is `None`) the emacs relocations.
-struct Share<'a> {
-    table: Option<(Phase, DumpRelocTable<'a>)>,
-    range: std::ops::Range<usize>,
+/// A share of the placeholder scan or of the relocation checks.
+enum Share<'a> {
+    /// Bytes `range` of the heap (8-aligned): its pages are mapped, then
+    /// scanned for placeholders.
+    Placeholders(std::ops::Range<u64>),
+    /// Entries `range` of one dump relocation table.
+    DumpRelocs(Phase, DumpRelocTable<'a>, std::ops::Range<usize>),
+    EmacsRelocs,
 }
 
 /// Dump relocations per share: small enough that the two threads end
 /// within a share of each other (about 0.1 ms).
 const SHARE_ENTRIES: usize = 16 * 1024;
 
-/// The relocation checks cut into shares, in table order.
-fn relocation_shares<'a>(dump: &Dump<'a>) -> Vec<Share<'a>> {
+/// Heap bytes per placeholder share (a multiple of the scan's blocks).
+const SHARE_BYTES: u64 = 1 << 20;
+
+/// The placeholder scan and the relocation checks cut into shares, in
+/// that order.
+fn shares<'a>(v: &Verifier<'_, 'a>) -> Vec<Share<'a>> {
     let mut shares = Vec::new();
-    for (phase, table) in dump.dump_relocs() {
-        let mut start = 0;
-        while start < table.len() {
-            let end = table.len().min(start + SHARE_ENTRIES);
-            shares.push(Share {
-                table: Some((phase, table)),
-                range: start..end,
-            });
+    if let Some(heap) = v.placeholder_range() {
+        let mut start = heap.start;
+        while start < heap.end {
+            let end = heap.end.min(start + SHARE_BYTES);
+            shares.push(Share::Placeholders(start..end));
             start = end;
         }
     }
-    shares.push(Share {
-        table: None,
-        range: 0..0,
-    });
+    for (phase, table) in v.dump.dump_relocs() {
+        let mut start = 0;
+        while start < table.len() {
+            let end = table.len().min(start + SHARE_ENTRIES);
+            shares.push(Share::DumpRelocs(phase, table, start..end));
+            start = end;
+        }
+    }
+    shares.push(Share::EmacsRelocs);
     shares
 }
 
@@ -1018,10 +1042,11 @@ impl<'d, 'a> Verifier<'d, 'a> {
         }
     }
 
-    /// Runs the shares of the relocation checks not yet taken (`next` counts
-    /// them out) until none is left. Returns the counts of the shares that
+    /// Runs the shares not yet taken from `shares` (`next` counts them
+    /// out) until none is left. Returns the counts of the shares that
     /// passed every check (their order does not matter) and, with its
     /// position, each share that found something.
+    #[allow(clippy::type_complexity)]
     fn take_shares(
         &self,
         shares: &[Share<'a>],
@@ -1036,7 +1061,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
             let Some(share) = shares.get(k) else {
                 return (passed, found);
             };
-            self.relocations(&mut scratch, share, starts);
+            self.share(&mut scratch, share, starts);
             if scratch.iter().any(|c| c.status != Status::Pass) {
                 found.push((k, std::mem::replace(&mut scratch, fresh_checks())));
             } else {
@@ -1047,18 +1072,18 @@ impl<'d, 'a> Verifier<'d, 'a> {
         }
     }
 
-    /// Checks one share of the relocations.
-    fn relocations(
-        &self,
-        checks: &mut [Check],
-        share: &Share<'a>,
-        starts: Option<&ObjectIndex<'a>>,
-    ) {
-        match share.table {
-            Some((phase, table)) => {
-                self.dump_relocs(checks, starts, phase, table, share.range.clone())
+    /// Runs one share.
+    fn share(&self, checks: &mut [Check], share: &Share<'a>, starts: Option<&ObjectIndex<'a>>) {
+        match share {
+            Share::Placeholders(range) => {
+                let part = &self.dump.bytes()[range.start as usize..range.end as usize];
+                crate::prefault::read(part);
+                self.placeholders(checks, range.start, part);
             }
-            None => self.emacs_relocs(checks, starts),
+            Share::DumpRelocs(phase, table, range) => {
+                self.dump_relocs(checks, starts, *phase, *table, range.clone())
+            }
+            Share::EmacsRelocs => self.emacs_relocs(checks, starts),
         }
     }
 
@@ -1527,15 +1552,18 @@ impl<'d, 'a> Verifier<'d, 'a> {
     }
 
     /// Scans the heap for placeholder words.
-    fn placeholders(&self, checks: &mut [Check]) {
-        let c = check(checks, "placeholders");
+    /// The heap bytes the placeholder scan reads: from the first 8-aligned
+    /// word after the header to the first table.
+    fn placeholder_range(&self) -> Option<std::ops::Range<u64>> {
         let from = self.header_size.next_multiple_of(8);
-        let Ok(part) = self
-            .dump
-            .bytes_at(from, self.tables_start.saturating_sub(from), "heap")
-        else {
-            return;
-        };
+        let len = self.tables_start.saturating_sub(from);
+        self.dump.bytes_at(from, len, "heap").ok()?;
+        Some(from..from + len)
+    }
+
+    /// Scans `part`, the heap bytes from the 8-aligned `from`.
+    fn placeholders(&self, checks: &mut [Check], from: u64, part: &[u8]) {
+        let c = check(checks, "placeholders");
         // Only 8-aligned words count. Blocks of 64 words are tested for the
         // word's low half in a vectorized pass of 32-bit compares; a block
         // with a hit is looked at word by word.
@@ -1559,7 +1587,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 }
             }
         }
-        c.checked = part.len() as u64 / 8;
+        c.checked += part.len() as u64 / 8;
     }
 }
 
