@@ -53,7 +53,6 @@ pub mod objlayout;
 pub mod origin;
 pub mod pairing;
 pub mod peak;
-pub mod prefault;
 pub mod pvec;
 pub mod reader;
 pub mod relocate;

@@ -275,8 +275,8 @@ pub fn verify(dump: &Dump<'_>) -> Verification {
 /// [`verify`] on a big dump, in two halves that end together. This thread
 /// checks the object starts (building the index) and every object with its
 /// Lisp slots; the other detects the pvec numbering the per-object pass
-/// needs, then maps the heap's pages a share at a time and scans them for
-/// placeholders. Then both take shares of the relocation checks until none
+/// needs, then takes shares of the placeholder scan (mapping the heap's
+/// pages ahead of this thread's pass). Then both take shares of the relocation checks until none
 /// is left. Neither waits for the other when the machine deschedules one:
 /// this thread detects the numbering itself when it has not arrived yet,
 /// takes the placeholder shares left, and a late other thread skips work.
@@ -361,8 +361,7 @@ fn verify_on_two_threads(
 
 /// A share of the placeholder scan or of the relocation checks.
 enum Share<'a> {
-    /// Bytes `range` of the heap (8-aligned): its pages are mapped, then
-    /// scanned for placeholders.
+    /// Bytes `range` of the heap (8-aligned), scanned for placeholders.
     Placeholders(std::ops::Range<u64>),
     /// Entries `range` of one dump relocation table.
     DumpRelocs(Phase, DumpRelocTable<'a>, std::ops::Range<usize>),
@@ -418,11 +417,7 @@ const GROUP: usize = 5;
 impl<'a> ObjectIndex<'a> {
     /// Groups covering `limit` bytes, all bits clear.
     fn empty_groups(limit: u64) -> Vec<u64> {
-        let mut groups = vec![0u64; (limit.div_ceil(8) as usize).div_ceil(256) * GROUP];
-        // Its bits are set all over at once: map its pages in one call, not
-        // one fault per page.
-        crate::prefault::write(&mut groups);
-        groups
+        vec![0u64; (limit.div_ceil(8) as usize).div_ceil(256) * GROUP]
     }
 
     /// Sets the bit of the 8-aligned `offset` (ignored beyond the groups).
@@ -1077,7 +1072,6 @@ impl<'d, 'a> Verifier<'d, 'a> {
         match share {
             Share::Placeholders(range) => {
                 let part = &self.dump.bytes()[range.start as usize..range.end as usize];
-                crate::prefault::read(part);
                 self.placeholders(checks, range.start, part);
             }
             Share::DumpRelocs(phase, table, range) => {
