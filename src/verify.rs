@@ -14,7 +14,11 @@ use crate::error::Error;
 use crate::header::{Header, Layout, Phase, FAILED_DUMP_MARKER, MAGIC};
 use crate::lisp::{LispType, VectorHeader};
 use crate::pvec::PvecNumbering;
-use crate::tables::{split_packed, EmacsRelocValue, ObjectStart, ObjectStartTable, RelocKind};
+use crate::tables::{
+    split_packed, DumpRelocTable, EmacsRelocValue, ObjectStart, ObjectStartTable, RelocKind,
+};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 /// How many offending entries a failed check keeps as examples.
 pub const MAX_EXAMPLES: usize = 5;
@@ -239,47 +243,11 @@ const LATER_CHECKS: [(&str, Basis, &str); 27] = [
 
 /// Runs every check on a dump whose header parsed.
 pub fn verify(dump: &Dump<'_>) -> Verification {
-    // Two halves of similar cost. This thread detects the pvec numbering,
-    // checks the object starts (building the index) and every object with
-    // its Lisp slots; the other scans the heap for placeholders meanwhile
-    // (mapping its pages for both), then checks the relocation tables
-    // against the index. A second thread pays only on big dumps.
+    let shares = shares(&Verifier::new(dump, None));
     let entries =
         dump.object_starts().len() + dump.dump_relocs().map(|(_, t)| t.len()).sum::<usize>();
     let (numbering, later) = if entries >= PARALLEL_ENTRIES {
-        std::thread::scope(|scope| {
-            let (send, receive) =
-                std::sync::mpsc::sync_channel::<(Option<PvecNumbering>, Option<ObjectIndex>)>(1);
-            let relocs = scope.spawn(move || {
-                let mut mine = fresh_checks();
-                // Needs nothing but the header.
-                Verifier::new(dump, None).placeholders(&mut mine);
-                // Nothing arrives only if the other thread panicked.
-                let Ok((numbering, index)) = receive.recv() else {
-                    return (mine, (0, 0), None);
-                };
-                let v = Verifier::new(dump, numbering);
-                let phases = v.dump_relocs(&mut mine, index.as_ref());
-                v.emacs_relocs(&mut mine, index.as_ref());
-                (mine, phases, index)
-            });
-            let numbering = dump.pvec_numbering().numbering;
-            let mut v = Verifier::new(dump, numbering);
-            let mut checks = fresh_checks();
-            v.geometry(&mut checks);
-            let index = v.object_starts(&mut checks);
-            let sorted = index.is_some();
-            // The receiver is gone only if the other thread panicked, which
-            // the join below reports.
-            let _ = send.send((numbering, index));
-            let objects = v.objects(&mut checks, sorted);
-            let (theirs, phases, index) = relocs.join().expect("relocation checks do not panic");
-            for (check, other) in checks.iter_mut().zip(theirs) {
-                check.absorb(other);
-            }
-            v.finish(&mut checks, index, objects, phases);
-            (numbering, checks)
-        })
+        verify_on_two_threads(dump, &shares)
     } else {
         let numbering = dump.pvec_numbering().numbering;
         let mut v = Verifier::new(dump, numbering);
@@ -287,10 +255,10 @@ pub fn verify(dump: &Dump<'_>) -> Verification {
         v.geometry(&mut checks);
         let index = v.object_starts(&mut checks);
         let objects = v.objects(&mut checks, index.is_some());
-        v.placeholders(&mut checks);
-        let phases = v.dump_relocs(&mut checks, index.as_ref());
-        v.emacs_relocs(&mut checks, index.as_ref());
-        v.finish(&mut checks, index, objects, phases);
+        for share in &shares {
+            v.share(&mut checks, share, index.as_ref());
+        }
+        v.finish(&mut checks, index, objects);
         (numbering, checks)
     };
     let mut header = Check::new("header", Basis::Writer, HEADER_DESCRIPTION);
@@ -302,6 +270,133 @@ pub fn verify(dump: &Dump<'_>) -> Verification {
         pvec_numbering: numbering,
         checks,
     }
+}
+
+/// [`verify`] on a big dump, in two halves that end together. This thread
+/// checks the object starts (building the index) and every object with its
+/// Lisp slots; the other detects the pvec numbering the per-object pass
+/// needs, then takes shares of the placeholder scan (mapping the heap's
+/// pages ahead of this thread's pass). Then both take shares of the relocation checks until none
+/// is left. Neither waits for the other when the machine deschedules one:
+/// this thread detects the numbering itself when it has not arrived yet,
+/// takes the placeholder shares left, and a late other thread skips work.
+fn verify_on_two_threads(
+    dump: &Dump<'_>,
+    shares: &[Share<'_>],
+) -> (Option<PvecNumbering>, Vec<Check>) {
+    // Placeholder shares come first, then the relocation shares, which
+    // need the index.
+    let scans = shares
+        .iter()
+        .take_while(|share| matches!(share, Share::Placeholders(_)))
+        .count();
+    let (next_scan, next_reloc) = (AtomicUsize::new(0), AtomicUsize::new(scans));
+    let finished = AtomicBool::new(false);
+    let index_cell = OnceLock::new();
+    let (v, mut checks, objects, found) = std::thread::scope(|scope| {
+        let (send_numbering, receive_numbering) = std::sync::mpsc::sync_channel(1);
+        let (send_index, receive_index) = std::sync::mpsc::sync_channel::<()>(1);
+        let (next_scan, next_reloc, finished, index_cell) =
+            (&next_scan, &next_reloc, &finished, &index_cell);
+        let other = scope.spawn(move || {
+            let mut numbering = None;
+            if !finished.load(Ordering::Relaxed) {
+                numbering = dump.pvec_numbering().numbering;
+                // The receiver may be gone: the other thread did not wait.
+                let _ = send_numbering.send(numbering);
+            }
+            let v = Verifier::new(dump, numbering);
+            let scanned = v.take_shares(&shares[..scans], next_scan, None);
+            // Nothing arrives only if the other thread panicked.
+            if receive_index.recv().is_err() {
+                return [scanned, Default::default()];
+            }
+            let index = index_cell.get().and_then(Option::as_ref);
+            [scanned, v.take_shares(shares, next_reloc, index)]
+        });
+        let mut checks = fresh_checks();
+        let first = Verifier::new(dump, None);
+        first.geometry(&mut checks);
+        let index = first.object_starts(&mut checks);
+        let sorted = index.is_some();
+        let _ = index_cell.set(index);
+        // The receiver is gone only if the other thread panicked, which the
+        // join below reports.
+        let _ = send_index.send(());
+        let numbering = match receive_numbering.try_recv() {
+            Ok(numbering) => numbering,
+            Err(_) => dump.pvec_numbering().numbering,
+        };
+        let v = Verifier::new(dump, numbering);
+        let objects = v.objects(&mut checks, sorted);
+        let index = index_cell.get().and_then(Option::as_ref);
+        let mine = [
+            v.take_shares(&shares[..scans], next_scan, None),
+            v.take_shares(shares, next_reloc, index),
+        ];
+        finished.store(true, Ordering::Relaxed);
+        let theirs = other.join().expect("the checks do not panic");
+        let mut found = Vec::new();
+        for (passed, their_found) in mine.into_iter().chain(theirs) {
+            for (check, other) in checks.iter_mut().zip(passed) {
+                check.absorb(other);
+            }
+            found.extend(their_found);
+        }
+        (v, checks, objects, found)
+    });
+    // Shares that found something are absorbed in order: the examples come
+    // out as one thread would have found them.
+    let mut found = found;
+    found.sort_unstable_by_key(|(k, _)| *k);
+    for (_, share) in found {
+        for (check, other) in checks.iter_mut().zip(share) {
+            check.absorb(other);
+        }
+    }
+    let mut v = v;
+    v.finish(&mut checks, index_cell.into_inner().flatten(), objects);
+    (v.numbering, checks)
+}
+
+/// A share of the placeholder scan or of the relocation checks.
+enum Share<'a> {
+    /// Bytes `range` of the heap (8-aligned), scanned for placeholders.
+    Placeholders(std::ops::Range<u64>),
+    /// Entries `range` of one dump relocation table.
+    DumpRelocs(Phase, DumpRelocTable<'a>, std::ops::Range<usize>),
+    EmacsRelocs,
+}
+
+/// Dump relocations per share: small enough that the two threads end
+/// within a share of each other (about 0.1 ms).
+const SHARE_ENTRIES: usize = 16 * 1024;
+
+/// Heap bytes per placeholder share (a multiple of the scan's blocks).
+const SHARE_BYTES: u64 = 1 << 20;
+
+/// The placeholder scan and the relocation checks cut into shares, in
+/// that order.
+fn shares<'a>(v: &Verifier<'_, 'a>) -> Vec<Share<'a>> {
+    let mut shares = Vec::new();
+    if let Some(heap) = v.placeholder_range() {
+        let mut start = heap.start;
+        while start < heap.end {
+            let end = heap.end.min(start + SHARE_BYTES);
+            shares.push(Share::Placeholders(start..end));
+            start = end;
+        }
+    }
+    for (phase, table) in v.dump.dump_relocs() {
+        let mut start = 0;
+        while start < table.len() {
+            let end = table.len().min(start + SHARE_ENTRIES);
+            shares.push(Share::DumpRelocs(phase, table, start..end));
+            start = end;
+        }
+    }
+    shares.push(Share::EmacsRelocs);
+    shares
 }
 
 /// One bit per 8-byte word below the first table saying "an object starts
@@ -511,11 +606,17 @@ impl<'d, 'a> Verifier<'d, 'a> {
         checks: &mut [Check],
         index: Option<ObjectIndex<'a>>,
         objects: ObjectCounts,
-        (late, very_late): (u64, u64),
     ) {
         self.index = index;
         self.objects = objects;
-        self.native_comp_counts(checks, late, very_late);
+        let entries = |of: Phase| {
+            self.dump
+                .dump_relocs()
+                .filter(|(phase, _)| *phase == of)
+                .map(|(_, table)| table.len() as u64)
+                .sum::<u64>()
+        };
+        self.native_comp_counts(checks, entries(Phase::Late), entries(Phase::VeryLate));
         self.hash_list(checks);
     }
 
@@ -936,19 +1037,70 @@ impl<'d, 'a> Verifier<'d, 'a> {
         }
     }
 
-    /// Checks every dump relocation; returns how many LATE and VERY_LATE
-    /// relocations there are. With a `popcnt` instruction where the CPU has
-    /// one (the object lookup counts bits once per Lisp-value relocation).
-    fn dump_relocs(&self, checks: &mut [Check], starts: Option<&ObjectIndex<'a>>) -> (u64, u64) {
+    /// Runs the shares not yet taken from `shares` (`next` counts them
+    /// out) until none is left. Returns the counts of the shares that
+    /// passed every check (their order does not matter) and, with its
+    /// position, each share that found something.
+    #[allow(clippy::type_complexity)]
+    fn take_shares(
+        &self,
+        shares: &[Share<'a>],
+        next: &AtomicUsize,
+        starts: Option<&ObjectIndex<'a>>,
+    ) -> (Vec<Check>, Vec<(usize, Vec<Check>)>) {
+        let mut passed = fresh_checks();
+        let mut found = Vec::new();
+        let mut scratch = fresh_checks();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(share) = shares.get(k) else {
+                return (passed, found);
+            };
+            self.share(&mut scratch, share, starts);
+            if scratch.iter().any(|c| c.status != Status::Pass) {
+                found.push((k, std::mem::replace(&mut scratch, fresh_checks())));
+            } else {
+                for (total, c) in passed.iter_mut().zip(&mut scratch) {
+                    total.checked += std::mem::take(&mut c.checked);
+                }
+            }
+        }
+    }
+
+    /// Runs one share.
+    fn share(&self, checks: &mut [Check], share: &Share<'a>, starts: Option<&ObjectIndex<'a>>) {
+        match share {
+            Share::Placeholders(range) => {
+                let part = &self.dump.bytes()[range.start as usize..range.end as usize];
+                self.placeholders(checks, range.start, part);
+            }
+            Share::DumpRelocs(phase, table, range) => {
+                self.dump_relocs(checks, starts, *phase, *table, range.clone())
+            }
+            Share::EmacsRelocs => self.emacs_relocs(checks, starts),
+        }
+    }
+
+    /// Checks entries `range` of the dump relocation table of `phase`. With
+    /// a `popcnt` instruction where the CPU has one (the object lookup
+    /// counts bits once per Lisp-value relocation).
+    fn dump_relocs(
+        &self,
+        checks: &mut [Check],
+        starts: Option<&ObjectIndex<'a>>,
+        phase: Phase,
+        table: DumpRelocTable<'a>,
+        range: std::ops::Range<usize>,
+    ) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("popcnt")
             && std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("bmi2")
         {
             // SAFETY: the CPU supports both, checked just above.
-            return unsafe { self.dump_relocs_popcnt(checks, starts) };
+            return unsafe { self.dump_relocs_popcnt(checks, starts, phase, table, range) };
         }
-        self.dump_relocs_body(checks, starts)
+        self.dump_relocs_body(checks, starts, phase, table, range)
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -957,8 +1109,11 @@ impl<'d, 'a> Verifier<'d, 'a> {
         &self,
         checks: &mut [Check],
         starts: Option<&ObjectIndex<'a>>,
-    ) -> (u64, u64) {
-        self.dump_relocs_body(checks, starts)
+        phase: Phase,
+        table: DumpRelocTable<'a>,
+        range: std::ops::Range<usize>,
+    ) {
+        self.dump_relocs_body(checks, starts, phase, table, range)
     }
 
     #[inline(always)]
@@ -966,7 +1121,10 @@ impl<'d, 'a> Verifier<'d, 'a> {
         &self,
         checks: &mut [Check],
         starts: Option<&ObjectIndex<'a>>,
-    ) -> (u64, u64) {
+        phase: Phase,
+        table: DumpRelocTable<'a>,
+        range: std::ops::Range<usize>,
+    ) {
         let structure = [
             index(checks, "dump_relocs_sorted"),
             index(checks, "dump_relocs_aligned"),
@@ -978,81 +1136,81 @@ impl<'d, 'a> Verifier<'d, 'a> {
         let (header_size, cold_start) = (self.header_size, h.cold_start);
         let heap_end = self.tables_start;
         let discardable = h.discardable_start..h.cold_start;
-        let mut late = 0u64;
-        let mut very_late = 0u64;
         // Sites examined per target check, indexed by class.
         let mut examined = [0u64; CLASSES];
-        for (phase, table) in self.dump.dump_relocs() {
-            // Every entry meets the four structural checks.
-            for c in structure {
-                checks[c].checked += table.len() as u64;
+        // Every entry meets the four structural checks.
+        for c in structure {
+            checks[c].checked += range.len() as u64;
+        }
+        let kinds: [RelocKind; 32] =
+            std::array::from_fn(|t| RelocKind::from_type(t as u32, h.layout));
+        let allowed = kinds.map(|kind| match (phase, kind) {
+            (_, RelocKind::Invalid(_)) => false,
+            (_, RelocKind::DumpLispValue(t) | RelocKind::EmacsLispValue(t)) => t.is_heap_object(),
+            (Phase::Late, k) => k == RelocKind::NativeCompUnit,
+            (Phase::VeryLate, k) => k == RelocKind::NativeSubr,
+            (Phase::Early | Phase::All, k) => {
+                !matches!(k, RelocKind::NativeCompUnit | RelocKind::NativeSubr)
             }
-            match phase {
-                Phase::Late => late += table.len() as u64,
-                Phase::VeryLate => very_late += table.len() as u64,
-                _ => {}
+        });
+        let indexed = starts.is_some();
+        let class = kinds.map(|kind| match kind {
+            RelocKind::DumpLispValue(_) if indexed => CLASS_LV,
+            RelocKind::DumpPtrRaw => CLASS_PTR_RAW,
+            RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => CLASS_EMACS,
+            RelocKind::Bignum if indexed => CLASS_BIGNUM,
+            RelocKind::NativeCompUnit | RelocKind::NativeSubr if indexed => CLASS_NATIVE,
+            _ => CLASS_NONE,
+        });
+        let lv_tag = kinds.map(|kind| match kind {
+            RelocKind::DumpLispValue(t) => u32::from(t.tag()),
+            _ => u32::MAX,
+        });
+        let mut targets = Targets {
+            verifier: self,
+            starts,
+            phase,
+            table,
+            data,
+            heap_end,
+            discardable,
+            kinds,
+            class,
+            lv_tag,
+            examined: &mut examined,
+        };
+        let allowed_types = (0..32)
+            .filter(|&t| allowed[t])
+            .fold(0u32, |m, t| m | 1 << t);
+        // The share with the entry before it, which its first must follow.
+        let (_, with_previous) = table
+            .split_at(range.end)
+            .0
+            .split_at(range.start.saturating_sub(1));
+        let sound = cold_start.checked_sub(8).is_some_and(|high| {
+            with_previous.all_sound([header_size..=high, header_size..=high], allowed_types)
+        });
+        if sound {
+            // Fast path: only the targets are left to check. A lean
+            // loop passes the sound ones and stops at any other.
+            let mut i = range.start;
+            while i < range.end {
+                i = targets.quick(i, range.end);
+                if let Some((site, t)) = table.raw_get(i).filter(|_| i < range.end) {
+                    targets.check(checks, i, site, t as usize & 31);
+                }
+                i += 1;
             }
-            let kinds: [RelocKind; 32] =
-                std::array::from_fn(|t| RelocKind::from_type(t as u32, h.layout));
-            let allowed = kinds.map(|kind| match (phase, kind) {
-                (_, RelocKind::Invalid(_)) => false,
-                (_, RelocKind::DumpLispValue(t) | RelocKind::EmacsLispValue(t)) => {
-                    t.is_heap_object()
-                }
-                (Phase::Late, k) => k == RelocKind::NativeCompUnit,
-                (Phase::VeryLate, k) => k == RelocKind::NativeSubr,
-                (Phase::Early | Phase::All, k) => {
-                    !matches!(k, RelocKind::NativeCompUnit | RelocKind::NativeSubr)
-                }
-            });
-            let indexed = starts.is_some();
-            let class = kinds.map(|kind| match kind {
-                RelocKind::DumpLispValue(_) if indexed => CLASS_LV,
-                RelocKind::DumpPtrRaw => CLASS_PTR_RAW,
-                RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => CLASS_EMACS,
-                RelocKind::Bignum if indexed => CLASS_BIGNUM,
-                RelocKind::NativeCompUnit | RelocKind::NativeSubr if indexed => CLASS_NATIVE,
-                _ => CLASS_NONE,
-            });
-            let lv_tag = kinds.map(|kind| match kind {
-                RelocKind::DumpLispValue(t) => u32::from(t.tag()),
-                _ => u32::MAX,
-            });
-            let mut targets = Targets {
-                verifier: self,
-                starts,
-                phase,
-                table,
-                data,
-                heap_end,
-                discardable: discardable.clone(),
-                kinds,
-                class,
-                lv_tag,
-                examined: &mut examined,
-            };
-            let allowed_types = (0..32)
-                .filter(|&t| allowed[t])
-                .fold(0u32, |m, t| m | 1 << t);
-            let sound = cold_start.checked_sub(8).is_some_and(|high| {
-                table.all_sound([header_size..=high, header_size..=high], allowed_types)
-            });
-            if sound {
-                // Fast path: only the targets are left to check. A lean
-                // loop passes the sound ones and stops at any other.
-                let mut i = 0;
-                while i < table.len() {
-                    i = targets.quick(i);
-                    if let Some((site, t)) = table.raw_get(i) {
-                        targets.check(checks, i, site, t as usize & 31);
-                    }
-                    i += 1;
-                }
-                continue;
-            }
+        } else {
             // Each site must be at least one past the previous one.
-            let mut floor = 0u64;
-            for (i, (site, t)) in table.raw().enumerate() {
+            let mut floor = match range.start.checked_sub(1).and_then(|i| table.raw_get(i)) {
+                Some((previous, _)) => previous + 1,
+                None => 0,
+            };
+            for i in range {
+                let Some((site, t)) = table.raw_get(i) else {
+                    break;
+                };
                 let t = t as usize & 31;
                 let kind_ok = allowed[t];
                 let ordered = site >= floor;
@@ -1084,7 +1242,6 @@ impl<'d, 'a> Verifier<'d, 'a> {
         ] {
             check(checks, name).checked += examined[class as usize];
         }
-        (late, very_late)
     }
 
     /// Checks the target of one dump relocation whose fast check failed or
@@ -1389,15 +1546,18 @@ impl<'d, 'a> Verifier<'d, 'a> {
     }
 
     /// Scans the heap for placeholder words.
-    fn placeholders(&self, checks: &mut [Check]) {
-        let c = check(checks, "placeholders");
+    /// The heap bytes the placeholder scan reads: from the first 8-aligned
+    /// word after the header to the first table.
+    fn placeholder_range(&self) -> Option<std::ops::Range<u64>> {
         let from = self.header_size.next_multiple_of(8);
-        let Ok(part) = self
-            .dump
-            .bytes_at(from, self.tables_start.saturating_sub(from), "heap")
-        else {
-            return;
-        };
+        let len = self.tables_start.saturating_sub(from);
+        self.dump.bytes_at(from, len, "heap").ok()?;
+        Some(from..from + len)
+    }
+
+    /// Scans `part`, the heap bytes from the 8-aligned `from`.
+    fn placeholders(&self, checks: &mut [Check], from: u64, part: &[u8]) {
+        let c = check(checks, "placeholders");
         // Only 8-aligned words count. Blocks of 64 words are tested for the
         // word's low half in a vectorized pass of 32-bit compares; a block
         // with a hit is looked at word by word.
@@ -1421,7 +1581,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 }
             }
         }
-        c.checked = part.len() as u64 / 8;
+        c.checked += part.len() as u64 / 8;
     }
 }
 
@@ -1617,14 +1777,14 @@ impl Targets<'_, '_, '_> {
         }
     }
 
-    /// Checks the targets of entries `from..` of a structurally sound
+    /// Checks the targets of entries `from..end` of a structurally sound
     /// table up to the first that is not a passing Lisp value, raw pointer
-    /// or emacs-relative value; returns its position (the table's length
+    /// or emacs-relative value; returns its position (`end`
     /// when there is none). Few live values keep the loop in registers.
     #[inline(always)]
-    fn quick(&mut self, from: usize) -> usize {
+    fn quick(&mut self, from: usize, end: usize) -> usize {
         let entries = self.table.raw_bytes();
-        let Some(rest) = entries.get(4 * from..) else {
+        let Some(rest) = entries.get(4 * from..4 * end) else {
             return from;
         };
         let (data, class, lv_tag) = (self.data, &self.class, &self.lv_tag);
