@@ -897,8 +897,8 @@ impl Heap {
     pub fn load_files(&mut self, paths: &[std::path::PathBuf]) -> Result<usize, String> {
         let mut forms_total = 0;
         for path in paths {
-            let text = crate::reader::read_source_bytes(path)?;
-            let mut reader = crate::reader::Reader::new(&text);
+            let source = crate::reader::open_source(path)?;
+            let mut reader = crate::reader::Reader::new(source);
             let mut kept = Vec::new();
             loop {
                 match reader.read_next() {
