@@ -520,11 +520,17 @@ impl Heap {
         (at, word)
     }
 
-    /// Cold raw data (string bytes, bignum limbs): its 8-byte unit.
-    fn raw(&mut self, bytes: &[u8]) -> u32 {
-        let padded = (bytes.len() as u64).next_multiple_of(8);
+    /// Cold raw data (string bytes, bignum limbs), followed by a NUL when
+    /// `nul`: its 8-byte unit.
+    fn raw(&mut self, bytes: &[u8], nul: bool) -> u32 {
+        let padded = (bytes.len() as u64 + u64::from(nul)).next_multiple_of(8);
         self.placements.add(("cold", NodeKind::Raw, None), padded);
-        self.scratch.cold(bytes, None)
+        let at = self.scratch.cold(bytes, None);
+        // The NUL is in the padding unless the bytes fill their last unit.
+        if nul && bytes.len().is_multiple_of(8) {
+            self.scratch.cold(&[0], None);
+        }
+        at
     }
 
     /// A pseudovector header with `lisp` Lisp slots and `rest` other words.
@@ -572,7 +578,7 @@ impl Heap {
                     limbs.len() as i64
                 };
                 let bytes: Vec<u8> = limbs.iter().flat_map(|l| l.to_le_bytes()).collect();
-                let data = u64::from(self.raw(&bytes));
+                let data = u64::from(self.raw(&bytes, false));
                 let operand = data | u64::from(count as i32 as u32) << 29;
                 let s = &mut self.scratch;
                 s.set_pending(at, Pending::new(pending::BIGNUM_HEADER, 0));
@@ -710,10 +716,7 @@ impl Heap {
         } else {
             (bytes.len() as u64, u64::MAX)
         };
-        let mut data = Vec::with_capacity(bytes.len() + 1);
-        data.extend_from_slice(bytes);
-        data.push(0);
-        let cold = self.raw(&data);
+        let cold = self.raw(bytes, true);
         let s = &mut self.scratch;
         s.set(at + (ol::string::CHARS / 8) as u32, chars);
         s.set(at + (ol::string::BYTES / 8) as u32, size_byte);

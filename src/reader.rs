@@ -47,18 +47,18 @@ pub fn read_file(path: &Path) -> Result<Vec<Value>, String> {
     Ok(forms)
 }
 
-/// Bytes of a source file read at a time (the reader keeps its own
-/// look-ahead; a gzip file adds its decoder's 32 KiB window).
-const INPUT_BUFFER: usize = 1 << 12;
+/// Bytes of a gzip file read at a time (the decoder adds its 32 KiB
+/// window; the reader keeps its own buffer of unpacked text).
+const GZIP_INPUT: usize = 1 << 11;
 
 /// The bytes of a source file as a stream, gunzipped when its name ends
 /// in `.gz` (a corrupt gzip stream is an error where it is read).
 pub fn open_source(path: &Path) -> Result<Box<dyn Read>, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let file = std::io::BufReader::with_capacity(INPUT_BUFFER, file);
     if path.extension().is_none_or(|e| e != "gz") {
         return Ok(Box::new(file));
     }
+    let file = std::io::BufReader::with_capacity(GZIP_INPUT, file);
     Ok(Box::new(flate2::bufread::GzDecoder::new(file)))
 }
 
@@ -84,7 +84,7 @@ pub fn read_one(text: &str) -> Result<Value, ReadError> {
 /// inspects before consuming (a `\U` escape's 8 digits).
 const LOOKAHEAD: usize = 8;
 /// The reader's own buffer of source bytes.
-const READ_BUFFER: usize = 1 << 13;
+const READ_BUFFER: usize = 1 << 12;
 
 /// A reader of forms from a stream of source bytes; it holds a few KiB of
 /// the source at a time, never the whole text.
@@ -102,6 +102,9 @@ pub struct Reader<R> {
     newlines: usize,
     /// The first error reading the source: reported where it happened.
     io_error: Option<std::io::Error>,
+    /// Elements of the lists and vectors being read, innermost last: each
+    /// gets a vector of exactly its length when it closes.
+    stack: Vec<Value>,
     depth: usize,
     labels: HashMap<u64, Value>,
 }
@@ -122,6 +125,7 @@ impl<R: Read> Reader<R> {
             base: 0,
             newlines: 0,
             io_error: None,
+            stack: Vec::new(),
             depth: 0,
             labels: HashMap::new(),
         };
@@ -342,16 +346,27 @@ impl<R: Read> Reader<R> {
     }
 
     fn read_seq(&mut self, close: u8) -> Result<Seq, ReadError> {
-        let mut items = Vec::new();
+        let start = self.stack.len();
+        let tail = self.read_items(close, start);
+        if tail.is_err() {
+            self.stack.truncate(start);
+        }
+        let tail = tail?;
+        let items = self.stack.drain(start..).collect();
+        if start == 0 && self.stack.capacity() > 1 << 12 {
+            // A giant list's room goes once it is read.
+            self.stack = Vec::new();
+        }
+        Ok(Seq { items, tail })
+    }
+
+    /// Reads the elements up to `close` onto the stack (above `start`): the
+    /// final cdr.
+    fn read_items(&mut self, close: u8, start: usize) -> Result<Value, ReadError> {
         loop {
             match self.token()? {
-                Some(Token::Value(v)) => items.push(v),
-                Some(Token::Close(c)) if c == close => {
-                    return Ok(Seq {
-                        items,
-                        tail: Value::nil(),
-                    })
-                }
+                Some(Token::Value(v)) => self.stack.push(v),
+                Some(Token::Close(c)) if c == close => return Ok(Value::nil()),
                 Some(Token::Close(c)) => {
                     return Err(self.error(format!(
                         "`{}` closes a `{}`",
@@ -360,16 +375,16 @@ impl<R: Read> Reader<R> {
                     )))
                 }
                 Some(Token::Dot) if close == b')' => {
-                    if items.is_empty() {
+                    if self.stack.len() == start {
                         return Err(self.error("`.` at the start of a list"));
                     }
                     let tail = self.read_value("a dotted list")?;
                     match self.token()? {
-                        Some(Token::Close(b')')) => return Ok(Seq { items, tail }),
+                        Some(Token::Close(b')')) => return Ok(tail),
                         _ => return Err(self.error("more than one object after `.`")),
                     }
                 }
-                Some(Token::Dot) => items.push(Value::sym(".")),
+                Some(Token::Dot) => self.stack.push(Value::sym(".")),
                 None => return Err(self.error(format!("end of input inside `{}`", open_of(close)))),
             }
         }
