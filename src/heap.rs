@@ -451,7 +451,11 @@ impl Heap {
         sizes(value, &mut self.sizes);
         self.cursor = 0;
         let word = self.place(value);
-        debug_assert_eq!(self.cursor, self.sizes.len(), "every value with parts placed once");
+        debug_assert_eq!(
+            self.cursor,
+            self.sizes.len(),
+            "every value with parts placed once"
+        );
         if self.sizes.capacity() > 1 << 16 {
             self.sizes = Vec::new();
         }

@@ -155,6 +155,22 @@ impl Scratch {
             self.cold_start_list.push(at << 3 | u32::from(tag.tag()));
         }
         let target = buffer_size(self.cold.written);
+        if bytes.len() >= target && self.error.is_none() {
+            // Cold items are written whole: a big one goes straight to the
+            // file, after the buffered ones.
+            let padding = [0u8; 8];
+            let pad = &padding[..bytes.len().next_multiple_of(8) - bytes.len()];
+            let cold = &mut self.cold;
+            let written = cold
+                .write(&self.cold_bytes)
+                .and_then(|_| cold.write(bytes))
+                .and_then(|_| cold.write(pad));
+            self.cold_bytes.clear();
+            if let Err(e) = written {
+                self.error = Some(e);
+            }
+            return at;
+        }
         reserve(&mut self.cold_bytes, bytes.len() + 8, target);
         self.cold_bytes.extend_from_slice(bytes);
         let padded = self.cold_bytes.len().next_multiple_of(8);
