@@ -916,8 +916,8 @@ impl Heap {
     }
 
     /// Loads source files (`.el` or `.el.gz`) in order, one form at a
-    /// time: each form is placed as it is read, so only the file's text
-    /// and one form are held as values. On a read error the heap holds the
+    /// time: each form is placed as it is read from the streamed source,
+    /// so only one form is held as values. On a read error the heap holds the
     /// files before it and the forms read before the error.
     pub fn load_files(&mut self, paths: &[std::path::PathBuf]) -> Result<usize, String> {
         let mut forms_total = 0;

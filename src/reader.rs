@@ -3,7 +3,9 @@
 //! quote shorthands, dotted lists, vectors, `#` syntaxes, comments).
 //!
 //! Source bytes are decoded as UTF-8; bytes that are not valid UTF-8 become
-//! raw-byte characters, as Emacs's own `utf-8` decoding makes them.
+//! raw-byte characters, as Emacs's own `utf-8` decoding makes them. The
+//! source is read as a stream (`.el.gz` unpacked on the fly), a few KiB at
+//! a time, so reading holds one form, never a file's whole text.
 
 use crate::value::{
     byte8_to_char, char_is_byte8, decode_char, push_char, HashTableValue, LispString, Value,

@@ -5,9 +5,9 @@
 //! only when the dump is assembled (their *pending* words, see
 //! [`Pending`]), and the starts of hot and of cold objects. The heap writes
 //! each object whole when it places it (the places of its parts are known
-//! in advance), so each stream keeps only a few KiB in memory and hands
-//! them to its file whenever they fill; the dump is then assembled by
-//! reading the streams back front to back.
+//! in advance), so each stream keeps only a small buffer ([`buffer_size`])
+//! and hands it to its file whenever it fills; the dump is then assembled
+//! by reading the streams back front to back.
 
 use crate::lisp::LispType;
 use std::fs::File;
