@@ -447,10 +447,15 @@ impl Heap {
     /// Places a value as a form of its own.
     pub fn add(&mut self, value: &Value) -> Word {
         self.sizes.clear();
+        self.sizes.reserve_exact(count_parted(value));
         sizes(value, &mut self.sizes);
         self.cursor = 0;
         let word = self.place(value);
-        debug_assert_eq!(self.cursor, self.sizes.len(), "every node placed once");
+        debug_assert_eq!(
+            self.cursor,
+            self.sizes.len(),
+            "every value with parts placed once"
+        );
         if self.sizes.capacity() > 1 << 16 {
             self.sizes = Vec::new();
         }
@@ -493,9 +498,24 @@ impl Heap {
         }
     }
 
-    /// The size of the next node to place (the one at the cursor).
-    fn next_size(&self) -> Size {
-        self.sizes[self.cursor]
+    /// The size of `value`, the next to place (at the cursor when it has
+    /// parts).
+    fn next_size(&self, value: &Value) -> Size {
+        self.size_at(value, self.cursor)
+    }
+
+    /// The size of `value`, listed at `node` when it has parts.
+    fn size_at(&self, value: &Value, node: usize) -> Size {
+        if has_parts(value) {
+            self.sizes[node]
+        } else {
+            let (hot, cold) = own_size(value);
+            Size {
+                hot,
+                cold,
+                nodes: 0,
+            }
+        }
     }
 
     /// Stores a word in hot slot `at`.
@@ -520,11 +540,17 @@ impl Heap {
         (at, word)
     }
 
-    /// Cold raw data (string bytes, bignum limbs): its 8-byte unit.
-    fn raw(&mut self, bytes: &[u8]) -> u32 {
-        let padded = (bytes.len() as u64).next_multiple_of(8);
+    /// Cold raw data (string bytes, bignum limbs), followed by a NUL when
+    /// `nul`: its 8-byte unit.
+    fn raw(&mut self, bytes: &[u8], nul: bool) -> u32 {
+        let padded = (bytes.len() as u64 + u64::from(nul)).next_multiple_of(8);
         self.placements.add(("cold", NodeKind::Raw, None), padded);
-        self.scratch.cold(bytes, None)
+        let at = self.scratch.cold(bytes, None);
+        // The NUL is in the padding unless the bytes fill their last unit.
+        if nul && bytes.len().is_multiple_of(8) {
+            self.scratch.cold(&[0], None);
+        }
+        at
     }
 
     /// A pseudovector header with `lisp` Lisp slots and `rest` other words.
@@ -543,7 +569,9 @@ impl Heap {
 
     /// Places a value (and everything in it, depth first).
     fn place(&mut self, value: &Value) -> Word {
-        self.cursor += 1;
+        if has_parts(value) {
+            self.cursor += 1;
+        }
         match value {
             Value::Int(n) => Word::Fixnum(*n),
             Value::Symbol(_) | Value::Subr(_) => self.place_atom(value),
@@ -572,7 +600,7 @@ impl Heap {
                     limbs.len() as i64
                 };
                 let bytes: Vec<u8> = limbs.iter().flat_map(|l| l.to_le_bytes()).collect();
-                let data = u64::from(self.raw(&bytes));
+                let data = u64::from(self.raw(&bytes, false));
                 let operand = data | u64::from(count as i32 as u32) << 29;
                 let s = &mut self.scratch;
                 s.set_pending(at, Pending::new(pending::BIGNUM_HEADER, 0));
@@ -605,7 +633,7 @@ impl Heap {
                 for (k, item) in items.iter().enumerate() {
                     let (at, word) = self.hot(LispType::Cons, ol::CONS_SIZE, None);
                     head.get_or_insert(word);
-                    let size = self.next_size();
+                    let size = self.next_size(item);
                     let car = self.predict(item, at + 2, cold);
                     let next = at + 2 + size.hot;
                     cold += size.cold;
@@ -680,7 +708,7 @@ impl Heap {
         let mut hot = self.scratch.hot_words() as u32;
         let mut cold = self.scratch.cold_units();
         for (i, item) in items.clone().enumerate() {
-            let size = self.sizes[node];
+            let size = self.size_at(item, node);
             let word = self.predict(item, hot, cold);
             self.store(at + i as u32, word);
             node += size.nodes as usize;
@@ -710,10 +738,7 @@ impl Heap {
         } else {
             (bytes.len() as u64, u64::MAX)
         };
-        let mut data = Vec::with_capacity(bytes.len() + 1);
-        data.extend_from_slice(bytes);
-        data.push(0);
-        let cold = self.raw(&data);
+        let cold = self.raw(bytes, true);
         let s = &mut self.scratch;
         s.set(at + (ol::string::CHARS / 8) as u32, chars);
         s.set(at + (ol::string::BYTES / 8) as u32, size_byte);
@@ -891,14 +916,14 @@ impl Heap {
     }
 
     /// Loads source files (`.el` or `.el.gz`) in order, one form at a
-    /// time: each form is placed as it is read, so only the file's text
-    /// and one form are held as values. On a read error the heap holds the
+    /// time: each form is placed as it is read from the streamed source,
+    /// so only one form is held as values. On a read error the heap holds the
     /// files before it and the forms read before the error.
     pub fn load_files(&mut self, paths: &[std::path::PathBuf]) -> Result<usize, String> {
         let mut forms_total = 0;
         for path in paths {
-            let text = crate::reader::read_source_bytes(path)?;
-            let mut reader = crate::reader::Reader::new(&text);
+            let source = crate::reader::open_source(path)?;
+            let mut reader = crate::reader::Reader::new(source);
             let mut kept = Vec::new();
             loop {
                 match reader.read_next() {
@@ -936,7 +961,7 @@ impl Heap {
 }
 
 /// What a value takes once placed, with everything in it: hot words, cold
-/// 8-byte units, and nodes (values, counted as [`sizes`] visits them).
+/// 8-byte units, and values with parts (counted as [`sizes`] lists them).
 #[derive(Debug, Clone, Copy, Default)]
 struct Size {
     hot: u32,
@@ -958,11 +983,33 @@ fn children(value: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {
     }
 }
 
-/// Appends the [`Size`] of `value` and of every value in it, in the order
-/// [`Heap::place`] places them (a value before what it holds): `value`'s.
-fn sizes(value: &Value, out: &mut Vec<Size>) -> Size {
+/// Whether a value holds other values (and so has an entry in the list
+/// [`sizes`] makes; a value without parts gives its size itself).
+fn has_parts(value: &Value) -> bool {
+    matches!(
+        value,
+        Value::List(..)
+            | Value::Vector(_)
+            | Value::Record(_)
+            | Value::ByteCode(_)
+            | Value::CharTable(_)
+            | Value::SubCharTable(_)
+            | Value::HashTable(_)
+    )
+}
+
+/// Values with parts in `value`, itself included.
+fn count_parted(value: &Value) -> usize {
+    if !has_parts(value) {
+        return 0;
+    }
+    1 + children(value).map(count_parted).sum::<usize>()
+}
+
+/// Hot words and cold units of `value` itself, without its parts.
+fn own_size(value: &Value) -> (u32, u32) {
     let units = |bytes: u64| bytes.div_ceil(8) as u32;
-    let (hot, cold) = match value {
+    match value {
         Value::List(items, _) => (2 * items.len() as u32, 0),
         Value::Str(s) => (4, units(s.bytes.len() as u64 + 1)),
         Value::Uninterned(name) => (10, units(name.len() as u64 + 1)),
@@ -976,7 +1023,21 @@ fn sizes(value: &Value, out: &mut Vec<Size>) -> Size {
         Value::SubCharTable(items) => (2 + items.len().saturating_sub(2) as u32, 0),
         Value::HashTable(h) => (17 + 2 * h.data.len() as u32, 0),
         Value::Int(_) | Value::Symbol(_) | Value::Subr(_) => (0, 0),
-    };
+    }
+}
+
+/// Appends the [`Size`] of `value` and of every value with parts in it,
+/// in the order [`Heap::place`] places them (a value before what it
+/// holds): `value`'s.
+fn sizes(value: &Value, out: &mut Vec<Size>) -> Size {
+    let (hot, cold) = own_size(value);
+    if !has_parts(value) {
+        return Size {
+            hot,
+            cold,
+            nodes: 0,
+        };
+    }
     let me = out.len();
     out.push(Size::default());
     let mut size = Size {

@@ -3,7 +3,9 @@
 //! quote shorthands, dotted lists, vectors, `#` syntaxes, comments).
 //!
 //! Source bytes are decoded as UTF-8; bytes that are not valid UTF-8 become
-//! raw-byte characters, as Emacs's own `utf-8` decoding makes them.
+//! raw-byte characters, as Emacs's own `utf-8` decoding makes them. The
+//! source is read as a stream (`.el.gz` unpacked on the fly), a few KiB at
+//! a time, so reading holds one form, never a file's whole text.
 
 use crate::value::{
     byte8_to_char, char_is_byte8, decode_char, push_char, HashTableValue, LispString, Value,
@@ -11,7 +13,7 @@ use crate::value::{
 use num_bigint::BigInt;
 use num_traits::Num;
 use std::collections::HashMap;
-use std::io::Read as _;
+use std::io::Read;
 use std::path::Path;
 
 /// Why source text could not be read, with its position.
@@ -36,39 +38,30 @@ const MAX_DEPTH: usize = 2000;
 
 /// Reads the top-level forms of a source file (`.el`, or `.el.gz` unpacked).
 pub fn read_file(path: &Path) -> Result<Vec<Value>, String> {
-    let text = read_source_bytes(path)?;
-    read_all(&text).map_err(|e| format!("{}: {e}", path.display()))
+    let mut reader = Reader::new(open_source(path)?);
+    let mut forms = Vec::new();
+    while let Some(form) = reader
+        .read_next()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+    {
+        forms.push(form);
+    }
+    Ok(forms)
 }
 
-/// The bytes of a source file, gunzipped when its name ends in `.gz`.
-pub fn read_source_bytes(path: &Path) -> Result<Vec<u8>, String> {
-    let about = |e: std::io::Error| format!("{}: {e}", path.display());
+/// Bytes of a gzip file read at a time (the decoder adds its 32 KiB
+/// window; the reader keeps its own buffer of unpacked text).
+const GZIP_INPUT: usize = 1 << 11;
+
+/// The bytes of a source file as a stream, gunzipped when its name ends
+/// in `.gz` (a corrupt gzip stream is an error where it is read).
+pub fn open_source(path: &Path) -> Result<Box<dyn Read>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if path.extension().is_none_or(|e| e != "gz") {
-        return std::fs::read(path).map_err(about);
+        return Ok(Box::new(file));
     }
-    let mut file = std::fs::File::open(path).map_err(about)?;
-    let mut text = Vec::with_capacity(gzip_size_hint(&mut file).map_err(about)?);
-    flate2::read::GzDecoder::new(std::io::BufReader::new(file))
-        .read_to_end(&mut text)
-        .map_err(|e| format!("{}: not a gzip file: {e}", path.display()))?;
-    Ok(text)
-}
-
-/// The unpacked size a gzip file's trailer states (ISIZE), no more than
-/// deflate's largest ratio allows, so the text is read into a buffer of
-/// its size instead of one grown by doubling; a wrong trailer only costs
-/// regrowth. Leaves the file at its start.
-fn gzip_size_hint(file: &mut std::fs::File) -> std::io::Result<usize> {
-    use std::io::{Seek, SeekFrom};
-    let len = file.metadata()?.len();
-    let mut isize = [0u8; 4];
-    if len >= 18 {
-        file.seek(SeekFrom::End(-4))?;
-        file.read_exact(&mut isize)?;
-        file.seek(SeekFrom::Start(0))?;
-    }
-    let stated = u64::from(u32::from_le_bytes(isize));
-    Ok(stated.min(len.saturating_mul(1032)) as usize)
+    let file = std::io::BufReader::with_capacity(GZIP_INPUT, file);
+    Ok(Box::new(flate2::bufread::GzDecoder::new(file)))
 }
 
 /// Reads every top-level form of `text`.
@@ -89,46 +82,126 @@ pub fn read_one(text: &str) -> Result<Value, ReadError> {
         .ok_or_else(|| reader.error("end of input"))
 }
 
-/// A reader over a byte buffer.
-pub struct Reader<'a> {
-    text: &'a [u8],
-    pos: usize,
+/// Bytes of look-ahead the reader keeps: enough for the longest thing it
+/// inspects before consuming (a `\U` escape's 8 digits).
+const LOOKAHEAD: usize = 8;
+/// The reader's own buffer of source bytes.
+const READ_BUFFER: usize = 1 << 12;
+
+/// A reader of forms from a stream of source bytes; it holds a few KiB of
+/// the source at a time, never the whole text.
+pub struct Reader<R> {
+    src: R,
+    buf: Box<[u8]>,
+    /// The unread bytes are `buf[at..end]`.
+    at: usize,
+    end: usize,
+    /// Whether the source reached its end.
+    eof: bool,
+    /// Bytes consumed before `buf[0]`.
+    base: usize,
+    /// Lines before the current position, minus one.
+    newlines: usize,
+    /// The first error reading the source: reported where it happened.
+    io_error: Option<std::io::Error>,
+    /// Elements of the lists and vectors being read, innermost last: each
+    /// gets a vector of exactly its length when it closes.
+    stack: Vec<Value>,
     depth: usize,
     labels: HashMap<u64, Value>,
 }
-
 enum Token {
     Value(Value),
     Close(u8),
     Dot,
 }
 
-impl<'a> Reader<'a> {
-    pub fn new(text: &'a [u8]) -> Reader<'a> {
+impl<R: Read> Reader<R> {
+    pub fn new(src: R) -> Reader<R> {
         let mut reader = Reader {
-            text,
-            pos: 0,
+            src,
+            buf: vec![0; READ_BUFFER].into_boxed_slice(),
+            at: 0,
+            end: 0,
+            eof: false,
+            base: 0,
+            newlines: 0,
+            io_error: None,
+            stack: Vec::new(),
             depth: 0,
             labels: HashMap::new(),
         };
-        if text.starts_with(b"#!") {
+        if reader.byte(0) == Some(b'#') && reader.byte(1) == Some(b'!') {
             reader.skip_line();
         }
         reader
     }
 
+    /// Byte offset of the next unread byte.
+    fn pos(&self) -> usize {
+        self.base + self.at
+    }
+
     fn error(&self, message: impl Into<String>) -> ReadError {
-        let upto = self.pos.min(self.text.len());
+        let message = match &self.io_error {
+            Some(e) => format!("cannot read the source: {e}"),
+            None => message.into(),
+        };
         ReadError {
-            offset: self.pos,
-            line: 1 + self.text[..upto].iter().filter(|&&b| b == b'\n').count(),
-            message: message.into(),
+            offset: self.pos(),
+            line: 1 + self.newlines,
+            message,
+        }
+    }
+
+    /// Makes `n` (at most [`LOOKAHEAD`]) unread bytes available, fewer only
+    /// at the end of the source.
+    fn fill(&mut self, n: usize) {
+        debug_assert!(n <= LOOKAHEAD && LOOKAHEAD < READ_BUFFER);
+        while self.end - self.at < n && !self.eof {
+            if self.at > 0 {
+                self.buf.copy_within(self.at..self.end, 0);
+                self.base += self.at;
+                self.end -= self.at;
+                self.at = 0;
+            }
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.io_error = Some(e);
+                    self.eof = true;
+                }
+            }
+        }
+    }
+
+    /// The unread byte `k` places ahead (`k` < [`LOOKAHEAD`]).
+    fn byte(&mut self, k: usize) -> Option<u8> {
+        self.fill(k + 1);
+        self.buf[self.at..self.end].get(k).copied()
+    }
+
+    /// Consumes up to `n` bytes (fewer at the end of the source).
+    fn skip_bytes(&mut self, mut n: usize) {
+        while n > 0 {
+            self.fill(1);
+            let k = (self.end - self.at).min(n);
+            if k == 0 {
+                return;
+            }
+            let skipped = &self.buf[self.at..self.at + k];
+            self.newlines += skipped.iter().filter(|&&b| b == b'\n').count();
+            self.at += k;
+            n -= k;
         }
     }
 
     /// The next top-level form, or `None` at the end of the text.
     pub fn read_next(&mut self) -> Result<Option<Value>, ReadError> {
         match self.token()? {
+            None if self.io_error.is_some() => Err(self.error("")),
             None => Ok(None),
             Some(Token::Value(v)) => Ok(Some(v)),
             Some(Token::Close(c)) => Err(self.error(format!("unexpected `{}`", c as char))),
@@ -136,11 +209,14 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn peek_char(&self) -> Option<(u32, usize)> {
-        let rest = self.text.get(self.pos..).filter(|r| !r.is_empty())?;
-        let b = rest[0];
-        if b < 0x80 {
+    fn peek_char(&mut self) -> Option<(u32, usize)> {
+        if let Some(&b) = self.buf[self.at..self.end].first().filter(|b| **b < 0x80) {
             return Some((u32::from(b), 1));
+        }
+        self.fill(5);
+        let rest = &self.buf[self.at..self.end];
+        if rest.is_empty() {
+            return None;
         }
         // Emacs's own extended UTF-8 (characters up to 0x3FFF7F); a
         // malformed sequence is a raw byte.
@@ -149,7 +225,10 @@ impl<'a> Reader<'a> {
 
     fn next_char(&mut self) -> Option<u32> {
         let (c, len) = self.peek_char()?;
-        self.pos += len;
+        self.at += len;
+        if c == u32::from(b'\n') {
+            self.newlines += 1;
+        }
         Some(c)
     }
 
@@ -159,9 +238,17 @@ impl<'a> Reader<'a> {
     }
 
     fn skip_line(&mut self) {
-        while let Some(c) = self.next_char() {
-            if c == u32::from(b'\n') {
-                break;
+        loop {
+            let rest = &self.buf[self.at..self.end];
+            if let Some(i) = rest.iter().position(|&b| b == b'\n') {
+                self.at += i + 1;
+                self.newlines += 1;
+                return;
+            }
+            self.at = self.end;
+            self.fill(1);
+            if self.at == self.end {
+                return;
             }
         }
     }
@@ -169,7 +256,10 @@ impl<'a> Reader<'a> {
     fn skip_space(&mut self) {
         while let Some((c, len)) = self.peek_char() {
             if c <= 0x20 || c == NO_BREAK_SPACE {
-                self.pos += len;
+                self.at += len;
+                if c == u32::from(b'\n') {
+                    self.newlines += 1;
+                }
             } else if c == u32::from(b';') {
                 self.skip_line();
             } else {
@@ -201,10 +291,20 @@ impl<'a> Reader<'a> {
 
     fn token_inner(&mut self) -> Result<Option<Token>, ReadError> {
         self.skip_space();
-        let Some(c) = self.next_char() else {
+        let Some((c, _)) = self.peek_char() else {
             return Ok(None);
         };
-        let value = match char::from_u32(c).unwrap_or('\0') {
+        let ch = char::from_u32(c).unwrap_or('\0');
+        let punctuation = matches!(
+            ch,
+            '(' | '[' | ')' | ']' | '"' | '\'' | '`' | ',' | '?' | '#' | '.'
+        );
+        if !punctuation || (ch == '.' && !self.dot_ends()) {
+            return Ok(Some(Token::Value(self.read_atom()?)));
+        }
+        // Every punctuation character is one byte.
+        self.at += 1;
+        let value = match ch {
             '(' => self.read_seq(b')')?.into_list(),
             '[' => Value::Vector(self.read_seq(b']')?.items),
             ')' => return Ok(Some(Token::Close(b')'))),
@@ -214,7 +314,7 @@ impl<'a> Reader<'a> {
             '`' => self.quoted("`")?,
             ',' => {
                 if self.peek_char().map(|p| p.0) == Some(u32::from(b'@')) {
-                    self.pos += 1;
+                    self.at += 1;
                     self.quoted(",@")?
                 } else {
                     self.quoted(",")?
@@ -225,22 +325,19 @@ impl<'a> Reader<'a> {
                 Some(v) => v,
                 None => return self.token_inner(),
             },
-            '.' if self.at_delimiter_for_dot() => return Ok(Some(Token::Dot)),
-            _ => {
-                self.pos -= char_len(c);
-                self.read_atom()?
-            }
+            _ => return Ok(Some(Token::Dot)),
         };
         Ok(Some(Token::Value(value)))
     }
 
-    fn at_delimiter_for_dot(&self) -> bool {
-        match self.peek_char() {
+    /// Whether the `.` about to be read stands alone (ends at a delimiter).
+    fn dot_ends(&mut self) -> bool {
+        match self.byte(1) {
             None => true,
-            Some((c, _)) => {
-                c <= 0x20
-                    || c == NO_BREAK_SPACE
-                    || (c < 0x80 && b"\"';()[#?`,".contains(&(c as u8)))
+            Some(b) => {
+                b <= 0x20
+                    || b"\"';()[#?`,".contains(&b)
+                    || (b == 0xC2 && self.byte(2) == Some(0xA0))
             }
         }
     }
@@ -251,16 +348,27 @@ impl<'a> Reader<'a> {
     }
 
     fn read_seq(&mut self, close: u8) -> Result<Seq, ReadError> {
-        let mut items = Vec::new();
+        let start = self.stack.len();
+        let tail = self.read_items(close, start);
+        if tail.is_err() {
+            self.stack.truncate(start);
+        }
+        let tail = tail?;
+        let items = self.stack.drain(start..).collect();
+        if start == 0 && self.stack.capacity() > 1 << 12 {
+            // A giant list's room goes once it is read.
+            self.stack = Vec::new();
+        }
+        Ok(Seq { items, tail })
+    }
+
+    /// Reads the elements up to `close` onto the stack (above `start`): the
+    /// final cdr.
+    fn read_items(&mut self, close: u8, start: usize) -> Result<Value, ReadError> {
         loop {
             match self.token()? {
-                Some(Token::Value(v)) => items.push(v),
-                Some(Token::Close(c)) if c == close => {
-                    return Ok(Seq {
-                        items,
-                        tail: Value::nil(),
-                    })
-                }
+                Some(Token::Value(v)) => self.stack.push(v),
+                Some(Token::Close(c)) if c == close => return Ok(Value::nil()),
                 Some(Token::Close(c)) => {
                     return Err(self.error(format!(
                         "`{}` closes a `{}`",
@@ -269,16 +377,16 @@ impl<'a> Reader<'a> {
                     )))
                 }
                 Some(Token::Dot) if close == b')' => {
-                    if items.is_empty() {
+                    if self.stack.len() == start {
                         return Err(self.error("`.` at the start of a list"));
                     }
                     let tail = self.read_value("a dotted list")?;
                     match self.token()? {
-                        Some(Token::Close(b')')) => return Ok(Seq { items, tail }),
+                        Some(Token::Close(b')')) => return Ok(tail),
                         _ => return Err(self.error("more than one object after `.`")),
                     }
                 }
-                Some(Token::Dot) => items.push(Value::sym(".")),
+                Some(Token::Dot) => self.stack.push(Value::sym(".")),
                 None => return Err(self.error(format!("end of input inside `{}`", open_of(close)))),
             }
         }
@@ -298,9 +406,9 @@ impl<'a> Reader<'a> {
             '#' => Value::sym(""),
             '[' => Value::ByteCode(self.read_seq(b']')?.items),
             '^' => {
-                let sub = self.text.get(self.pos) == Some(&b'^');
+                let sub = self.byte(0) == Some(b'^');
                 if sub {
-                    self.pos += 1;
+                    self.at += 1;
                 }
                 if self.next_char() != Some(u32::from(b'[')) {
                     return Err(self.error("`#^` must be followed by `[`"));
@@ -329,11 +437,11 @@ impl<'a> Reader<'a> {
             '@' => {
                 let digits = self.take_while(|b| b.is_ascii_digit());
                 if digits == "00" {
-                    self.pos = self.text.len();
+                    self.skip_bytes(usize::MAX);
                 } else {
                     let n: usize = digits.parse().map_err(|_| self.error("bad `#@` count"))?;
                     // The count includes the one character after the digits.
-                    self.pos = self.pos.saturating_add(n).min(self.text.len());
+                    self.skip_bytes(n);
                 }
                 return Ok(None);
             }
@@ -375,8 +483,7 @@ impl<'a> Reader<'a> {
             'o' | 'O' => self.read_radix(8)?,
             'b' | 'B' => self.read_radix(2)?,
             '0'..='9' => {
-                self.pos -= 1;
-                let digits = self.take_while(|b| b.is_ascii_digit());
+                let digits = format!("{ch}{}", self.take_while(|b| b.is_ascii_digit()));
                 let n: u64 = digits.parse().map_err(|_| self.error("bad `#N` number"))?;
                 match self.next_char().and_then(char::from_u32) {
                     Some('r') => {
@@ -439,11 +546,15 @@ impl<'a> Reader<'a> {
     }
 
     fn take_while(&mut self, keep: impl Fn(u8) -> bool) -> String {
-        let start = self.pos;
-        while self.pos < self.text.len() && keep(self.text[self.pos]) {
-            self.pos += 1;
+        let mut taken = Vec::new();
+        while let Some(b) = self.byte(0).filter(|&b| keep(b)) {
+            taken.push(b);
+            self.at += 1;
+            if b == b'\n' {
+                self.newlines += 1;
+            }
         }
-        String::from_utf8_lossy(&self.text[start..self.pos]).into_owned()
+        String::from_utf8_lossy(&taken).into_owned()
     }
 
     fn read_radix(&mut self, radix: u32) -> Result<Value, ReadError> {
@@ -459,7 +570,9 @@ impl<'a> Reader<'a> {
     }
 
     fn read_string(&mut self) -> Result<LispString, ReadError> {
-        let mut chars: Vec<u32> = Vec::new();
+        // Characters in the internal encoding; a unibyte string's are
+        // ASCII or raw bytes, narrowed to bytes at the end.
+        let mut bytes: Vec<u8> = Vec::new();
         let (mut force_multibyte, mut force_singlebyte) = (false, false);
         loop {
             let c = self.expect_char("a string")?;
@@ -501,32 +614,31 @@ impl<'a> Reader<'a> {
                 if modifiers != 0 {
                     return Err(self.error("invalid modifier in string"));
                 }
-                chars.push(ch);
+                push_char(&mut bytes, ch);
             } else {
                 if char_is_byte8(c) {
                     force_singlebyte = true;
                 } else if c >= 0x80 {
                     force_multibyte = true;
                 }
-                chars.push(c);
-            }
-        }
-        if force_multibyte {
-            let mut bytes = Vec::with_capacity(chars.len());
-            for c in chars {
                 push_char(&mut bytes, c);
             }
-            Ok(LispString {
-                bytes,
-                multibyte: true,
-            })
-        } else {
-            let _ = force_singlebyte;
-            Ok(LispString {
-                bytes: chars.iter().map(|&c| (c & 0xFF) as u8).collect(),
-                multibyte: false,
-            })
         }
+        let _ = force_singlebyte;
+        if !force_multibyte {
+            let (mut from, mut to) = (0, 0);
+            while from < bytes.len() {
+                let (c, len) = decode_char(&bytes[from..]);
+                bytes[to] = (c & 0xFF) as u8;
+                (from, to) = (from + len, to + 1);
+            }
+            bytes.truncate(to);
+        }
+        bytes.shrink_to_fit();
+        Ok(LispString {
+            bytes,
+            multibyte: force_multibyte,
+        })
     }
 
     fn read_char_literal(&mut self) -> Result<Value, ReadError> {
@@ -586,10 +698,10 @@ impl<'a> Reader<'a> {
             '0'..='7' => {
                 let mut n = c - u32::from(b'0');
                 for _ in 0..2 {
-                    match self.text.get(self.pos) {
+                    match self.byte(0) {
                         Some(d @ b'0'..=b'7') => {
                             n = n * 8 + u32::from(d - b'0');
-                            self.pos += 1;
+                            self.at += 1;
                         }
                         _ => break,
                     }
@@ -614,15 +726,15 @@ impl<'a> Reader<'a> {
             }
             'u' | 'U' => {
                 let count = if ch == 'u' { 4 } else { 8 };
-                let start = self.pos;
-                let digits = self.text.get(start..start + count).unwrap_or(&[]);
+                self.fill(count);
+                let digits = self.buf[self.at..self.end].get(..count).unwrap_or(&[]);
                 let n = std::str::from_utf8(digits)
                     .ok()
                     .filter(|d| d.len() == count)
                     .and_then(|d| u32::from_str_radix(d, 16).ok())
                     .filter(|&n| n <= 0x10_FFFF)
                     .ok_or_else(|| self.error("invalid \\u escape"))?;
-                self.pos += count;
+                self.at += count;
                 n
             }
             'N' => {
@@ -630,7 +742,7 @@ impl<'a> Reader<'a> {
                     return Err(self.error("`\\N` must be followed by `{`"));
                 }
                 let name = self.take_while(|b| b != b'}');
-                self.pos += 1;
+                self.skip_bytes(1);
                 let words: Vec<&str> = name.split_whitespace().collect();
                 let name = words.join(" ");
                 if let Some(hex) = name.strip_prefix("U+") {
@@ -687,7 +799,7 @@ impl<'a> Reader<'a> {
             {
                 break;
             }
-            self.pos += len;
+            self.at += len;
             if c == u32::from(b'\\') {
                 let e = self.expect_char("a symbol")?;
                 escaped = true;
@@ -725,14 +837,6 @@ fn open_of(close: u8) -> char {
         '('
     } else {
         '['
-    }
-}
-
-fn char_len(c: u32) -> usize {
-    if char_is_byte8(c) {
-        1
-    } else {
-        char::from_u32(c).map_or(1, char::len_utf8)
     }
 }
 

@@ -5,17 +5,22 @@
 //! only when the dump is assembled (their *pending* words, see
 //! [`Pending`]), and the starts of hot and of cold objects. The heap writes
 //! each object whole when it places it (the places of its parts are known
-//! in advance), so each stream keeps only a few KiB in memory and hands
-//! them to its file whenever they fill; the dump is then assembled by
-//! reading the streams back front to back.
+//! in advance), so each stream keeps only a small buffer ([`buffer_size`])
+//! and hands it to its file whenever it fills; the dump is then assembled
+//! by reading the streams back front to back.
 
 use crate::lisp::LispType;
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::os::unix::fs::FileExt;
 
-/// Bytes a stream gathers before it writes them out (between forms).
-const FLUSH_AT: usize = 1 << 14;
+/// Bytes of a buffer for a stream of `bytes` bytes: 1/256 of it, from
+/// 2 KiB to 64 KiB, a multiple of 8. The streams and the writer size their
+/// buffers by it, so memory stays a small share of the dump at every size
+/// while big dumps still move data in large blocks.
+pub fn buffer_size(bytes: u64) -> usize {
+    (bytes / 256).clamp(2 << 10, 64 << 10) as usize & !7
+}
 
 /// One append-only stream: a temporary file and the bytes not yet in it.
 #[derive(Debug, Default)]
@@ -42,7 +47,7 @@ impl Stream {
     /// A reader of the whole stream from its start.
     fn reader(&self) -> BufReader<At<'_>> {
         BufReader::with_capacity(
-            FLUSH_AT,
+            buffer_size(self.written),
             At {
                 file: self.file.as_ref(),
                 pos: 0,
@@ -123,7 +128,9 @@ impl Scratch {
     /// first word's index.
     pub fn hot_object(&mut self, tag: LispType, words: usize) -> u32 {
         let at = self.hot_words() as u32;
+        let target = buffer_size(self.hot.written) / 8;
         self.hot_start_list.push(at << 3 | u32::from(tag.tag()));
+        reserve(&mut self.hot_words, words, target);
         self.hot_words.resize(self.hot_words.len() + words, 0);
         at
     }
@@ -147,6 +154,24 @@ impl Scratch {
         if let Some(tag) = start {
             self.cold_start_list.push(at << 3 | u32::from(tag.tag()));
         }
+        let target = buffer_size(self.cold.written);
+        if bytes.len() >= target && self.error.is_none() {
+            // Cold items are written whole: a big one goes straight to the
+            // file, after the buffered ones.
+            let padding = [0u8; 8];
+            let pad = &padding[..bytes.len().next_multiple_of(8) - bytes.len()];
+            let cold = &mut self.cold;
+            let written = cold
+                .write(&self.cold_bytes)
+                .and_then(|_| cold.write(bytes))
+                .and_then(|_| cold.write(pad));
+            self.cold_bytes.clear();
+            if let Err(e) = written {
+                self.error = Some(e);
+            }
+            return at;
+        }
+        reserve(&mut self.cold_bytes, bytes.len() + 8, target);
         self.cold_bytes.extend_from_slice(bytes);
         let padded = self.cold_bytes.len().next_multiple_of(8);
         self.cold_bytes.resize(padded, 0);
@@ -166,35 +191,36 @@ impl Scratch {
             self.cold_start_list.clear();
             return;
         }
-        let big = |n: usize| all || n >= FLUSH_AT;
+        // A buffer goes out once it reaches its stream's buffer size.
+        let big = |n: usize, stream: &Stream| all || n >= buffer_size(stream.written);
         let mut result = Ok(());
-        if big(8 * self.hot_words.len()) {
+        if big(8 * self.hot_words.len(), &self.hot) {
             result = result.and_then(|_| write_u64s(&mut self.hot, &self.hot_words));
             self.hot_base += self.hot_words.len() as u32;
             self.hot_words.clear();
-            shrink(&mut self.hot_words, FLUSH_AT / 8);
+            shrink(&mut self.hot_words, buffer_size(self.hot.written) / 8);
         }
-        if big(self.cold_bytes.len()) {
+        if big(self.cold_bytes.len(), &self.cold) {
             result = result.and_then(|_| self.cold.write(&self.cold_bytes));
             self.cold_bytes.clear();
-            shrink(&mut self.cold_bytes, FLUSH_AT);
+            shrink(&mut self.cold_bytes, buffer_size(self.cold.written));
         }
         // An object's sites are written in any order: sorted here (every
         // earlier object's sites went out before).
-        if big(4 * self.fix_sites.len()) {
+        if big(4 * self.fix_sites.len(), &self.fixes) {
             self.fix_sites.sort_unstable();
             result = result.and_then(|_| write_u32s(&mut self.fixes, &self.fix_sites));
             self.fix_sites.clear();
-            shrink(&mut self.fix_sites, FLUSH_AT / 4);
+            shrink(&mut self.fix_sites, buffer_size(self.fixes.written) / 4);
         }
         for (list, stream) in [
             (&mut self.hot_start_list, &mut self.hot_starts),
             (&mut self.cold_start_list, &mut self.cold_starts),
         ] {
-            if big(4 * list.len()) {
+            if big(4 * list.len(), stream) {
                 result = result.and_then(|_| write_u32s(stream, list));
                 list.clear();
-                shrink(list, FLUSH_AT / 4);
+                shrink(list, buffer_size(stream.written) / 4);
             }
         }
         if let Err(e) = result {
@@ -235,6 +261,15 @@ impl Scratch {
     /// Cold object starts: byte offset (in the cold stream) | tag.
     pub fn cold_starts(&self) -> U32s<'_> {
         U32s(self.cold_starts.reader())
+    }
+}
+
+/// Makes room for `additional` more elements: up to `target` elements in
+/// all, or exactly enough when that is more (never doubling, so a buffer
+/// stays near its stream's buffer size).
+fn reserve<T>(v: &mut Vec<T>, additional: usize, target: usize) {
+    if v.capacity() - v.len() < additional {
+        v.reserve_exact(additional.max(target.saturating_sub(v.len())));
     }
 }
 

@@ -148,6 +148,48 @@ impl LispString {
     }
 }
 
+/// The final cdr of a [`Value::List`], read as a `Value`; `nil`, by far
+/// the most common, takes no allocation.
+#[derive(Clone, Default)]
+pub struct Tail(Option<Box<Value>>);
+
+/// The `nil` a [`Tail`] without an allocation stands for.
+static NIL: std::sync::LazyLock<Value> = std::sync::LazyLock::new(Value::nil);
+
+impl Tail {
+    pub fn new(tail: Value) -> Tail {
+        if tail.is_nil() {
+            Tail(None)
+        } else {
+            Tail(Some(Box::new(tail)))
+        }
+    }
+
+    pub fn into_value(self) -> Value {
+        self.0.map_or_else(Value::nil, |tail| *tail)
+    }
+}
+
+impl std::ops::Deref for Tail {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        self.0.as_deref().unwrap_or(&NIL)
+    }
+}
+
+impl PartialEq for Tail {
+    fn eq(&self, other: &Tail) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for Tail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
 /// A hash table as read from `#s(hash-table …)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HashTableValue {
@@ -174,7 +216,7 @@ pub enum Value {
     /// An uninterned symbol (`#:name`).
     Uninterned(String),
     /// A non-empty list: its elements and its final cdr (`nil` for a proper list).
-    List(Vec<Value>, Box<Value>),
+    List(Vec<Value>, Tail),
     Vector(Vec<Value>),
     /// `#s(NAME SLOTS…)`.
     Record(Vec<Value>),
@@ -242,14 +284,14 @@ impl Value {
         let tail = match tail {
             Value::List(more, t) => {
                 items.extend(more);
-                *t
+                t.into_value()
             }
             t => t,
         };
         if items.is_empty() {
             tail
         } else {
-            Value::List(items, Box::new(tail))
+            Value::List(items, Tail::new(tail))
         }
     }
 

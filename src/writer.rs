@@ -25,7 +25,7 @@ use crate::image::{self, var};
 use crate::lisp::LispType;
 use crate::objlayout::{self as ol, fixnum, pseudo_header, PvecKind, Pvecs};
 use crate::pvec::PvecNumbering;
-use crate::scratch::{pending, Pending};
+use crate::scratch::{buffer_size, pending, Pending};
 use crate::tables::RelocKind;
 use crate::value::multibyte_chars;
 use std::collections::BTreeMap;
@@ -168,14 +168,15 @@ pub fn write_dump_to<W: Write + Seek>(
     }
     let heap: &Heap = heap;
     let geometry = Geometry::of(heap, options.version.layout());
+    let size = buffer_size(geometry.cold_end);
     let assembly = Assembly {
         heap,
         g: geometry,
         options,
         pvecs: Pvecs::of(options.version),
-        out: Staged::new(out),
-        relocs: Table::new()?,
-        starts: Table::new()?,
+        out: Staged::new(out, size),
+        relocs: Table::new(size)?,
+        starts: Table::new(size)?,
         tally: Tally::default(),
         placed: heap.placements.placed.clone(),
         bases: options
@@ -270,23 +271,24 @@ fn pack(offset: u64, type_bits: u8) -> Result<u32, WriteError> {
     Ok((offset >> 2) as u32 | (u32::from(type_bits) << 27))
 }
 
-/// Bytes the writer gathers before it hands them to its output.
-const STAGE: usize = 1 << 14;
-
 /// The output, written front to back through a small staging buffer.
 struct Staged<W> {
     out: W,
     /// Bytes handed to `out` so far.
     flushed: u64,
     stage: Vec<u8>,
+    /// Bytes the stage gathers before it hands them to `out`
+    /// ([`buffer_size`] of the dump).
+    size: usize,
 }
 
 impl<W: Write + Seek> Staged<W> {
-    fn new(out: W) -> Staged<W> {
+    fn new(out: W, size: usize) -> Staged<W> {
         Staged {
             out,
             flushed: 0,
-            stage: Vec::with_capacity(STAGE),
+            stage: Vec::with_capacity(size),
+            size,
         }
     }
 
@@ -304,8 +306,8 @@ impl<W: Write + Seek> Staged<W> {
     /// Writes zeros up to offset `at`.
     fn pad_to(&mut self, at: u64) -> std::io::Result<()> {
         debug_assert!(at >= self.position(), "written in order");
-        while at - self.position() > STAGE as u64 {
-            self.stage.resize(STAGE, 0);
+        while at - self.position() > self.size as u64 {
+            self.stage.resize(self.size, 0);
             self.flush_stage()?;
         }
         self.stage.resize((at - self.flushed) as usize, 0);
@@ -313,9 +315,14 @@ impl<W: Write + Seek> Staged<W> {
     }
 
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.stage.extend_from_slice(bytes);
-        if self.stage.len() >= STAGE {
+        if self.stage.len() + bytes.len() > self.size {
             self.flush_stage()?;
+        }
+        if bytes.len() >= self.size {
+            self.out.write_all(bytes)?;
+            self.flushed += bytes.len() as u64;
+        } else {
+            self.stage.extend_from_slice(bytes);
         }
         Ok(())
     }
@@ -329,9 +336,9 @@ struct Table {
 }
 
 impl Table {
-    fn new() -> std::io::Result<Table> {
+    fn new(size: usize) -> std::io::Result<Table> {
         Ok(Table {
-            file: BufWriter::with_capacity(STAGE, tempfile::tempfile()?),
+            file: BufWriter::with_capacity(size, tempfile::tempfile()?),
             count: 0,
         })
     }
@@ -342,10 +349,11 @@ impl Table {
     }
 
     /// Copies the table to `out`.
-    fn copy_to<W: Write + Seek>(self, out: &mut Staged<W>) -> Result<(), WriteError> {
-        let mut file = self.file.into_inner().map_err(|e| e.into_error())?;
+    fn copy_to<W: Write + Seek>(&mut self, out: &mut Staged<W>) -> Result<(), WriteError> {
+        self.file.flush()?;
+        let file = self.file.get_mut();
         file.seek(SeekFrom::Start(0))?;
-        let mut buf = vec![0u8; STAGE];
+        let mut buf = vec![0u8; out.size];
         loop {
             let n = file.read(&mut buf)?;
             if n == 0 {
@@ -649,7 +657,7 @@ impl<W: Write + Seek> Assembly<'_, W> {
         let mut sites = scratch.fix_sites();
         let mut site = sites.next_u32()?;
         let mut reader = scratch.hot_reader();
-        let mut chunk = vec![0u8; STAGE];
+        let mut chunk = vec![0u8; self.out.size];
         let mut word_at = 0u64;
         loop {
             let n = read_full(&mut reader, &mut chunk)?;
@@ -736,7 +744,7 @@ impl<W: Write + Seek> Assembly<'_, W> {
         let mut starts = scratch.cold_starts();
         let mut next = starts.next_u32()?;
         let mut reader = scratch.cold_reader();
-        let mut chunk = vec![0u8; STAGE];
+        let mut chunk = vec![0u8; self.out.size];
         let mut at = 0u64;
         let header = pseudo_header(self.pvecs.bool_vector, 0, 0).to_le_bytes();
         loop {
@@ -841,13 +849,11 @@ impl<W: Write + Seek> Assembly<'_, W> {
             locators.push((cursor, count));
             cursor = (cursor + 4 * count).next_multiple_of(TABLE_ALIGNMENT);
         }
-        let relocs = std::mem::replace(&mut self.relocs, Table::new()?);
-        relocs.copy_to(&mut self.out)?;
+        self.relocs.copy_to(&mut self.out)?;
         self.out.pad_to(cursor)?;
         let starts_count = self.starts.count;
         let object_starts = (cursor, starts_count);
-        let starts = std::mem::replace(&mut self.starts, Table::new()?);
-        starts.copy_to(&mut self.out)?;
+        self.starts.copy_to(&mut self.out)?;
         cursor = (cursor + 4 * starts_count).next_multiple_of(TABLE_ALIGNMENT);
         let emacs = self.emacs_relocs(root);
         let emacs_relocs = (cursor, emacs.len() as u64);
