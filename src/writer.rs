@@ -403,6 +403,15 @@ impl<W: Write + Seek> Assembly<'_, W> {
         Ok(self.starts.push(pack(at, tag.tag())?)?)
     }
 
+    /// Places a plain vector of `len` slots at `at` and writes its header;
+    /// the slots follow.
+    fn vector_header(&mut self, at: u64, len: u64) -> Result<(), WriteError> {
+        let kind = NodeKind::Object(LispType::Vectorlike);
+        self.place(at, kind, 8 + 8 * len, Some(PvecKind::NormalVector));
+        self.start(at, LispType::Vectorlike)?;
+        self.word(at, len, None)
+    }
+
     fn place(&mut self, at: u64, kind: NodeKind, size: u64, pvec: Option<PvecKind>) {
         let region = if at < self.g.discardable_start {
             "hot"
@@ -619,15 +628,7 @@ impl<W: Write + Seek> Assembly<'_, W> {
             data += (name.len() as u64 + 1).next_multiple_of(8);
         }
         let at = self.g.obarray_at;
-        let size = 8 + 8 * self.g.obarray_size as u64;
-        self.place(
-            at,
-            NodeKind::Object(LispType::Vectorlike),
-            size,
-            Some(PvecKind::NormalVector),
-        );
-        self.start(at, LispType::Vectorlike)?;
-        self.word(at, self.g.obarray_size as u64, None)?;
+        self.vector_header(at, self.g.obarray_size as u64)?;
         for (b, &head) in heads.iter().enumerate() {
             let word = match head {
                 NO_NEXT => Word::Fixnum(0),
@@ -688,15 +689,7 @@ impl<W: Write + Seek> Assembly<'_, W> {
             return Ok(());
         };
         let tables = &self.heap.hash_tables;
-        let size = 8 + 8 * tables.len() as u64;
-        self.place(
-            at,
-            NodeKind::Object(LispType::Vectorlike),
-            size,
-            Some(PvecKind::NormalVector),
-        );
-        self.start(at, LispType::Vectorlike)?;
-        self.word(at, tables.len() as u64, None)?;
+        self.vector_header(at, tables.len() as u64)?;
         for (i, &t) in tables.iter().enumerate() {
             let target = self.g.offset(Place::Hot(t));
             let (stored, reloc) = self.dump_lisp(target, LispType::Vectorlike);
