@@ -443,7 +443,10 @@ impl LoadedHeap {
         let peeked = match &peek {
             Some(map) => {
                 let dump = crate::Dump::parse(map).map_err(|e| corrupt(&name, e.to_string()))?;
-                Some((*dump.header(), crate::prerelocation::recorded_preferred_base(&dump)))
+                Some((
+                    *dump.header(),
+                    crate::prerelocation::recorded_preferred_base(&dump),
+                ))
             }
             None => None,
         };

@@ -138,17 +138,20 @@ impl PreRelocation {
                             put(&mut out, site, w.wrapping_sub(a));
                         }
                     }
-                    None if bignums
-                        && RelocKind::from_type(t, layout) == RelocKind::Bignum =>
-                    {
-                        let (Some(mpz), Some(limbs)) = (word(&out, site + 8), word(&out, site + 16))
+                    None if bignums && RelocKind::from_type(t, layout) == RelocKind::Bignum => {
+                        let (Some(mpz), Some(limbs)) =
+                            (word(&out, site + 8), word(&out, site + 16))
                         else {
                             continue;
                         };
                         // The mpz's size is nlimbs with its sign; the limbs
                         // pointer is the dump base plus data_location.
                         let location = limbs.wrapping_sub(self.bases.dump_base) as u32;
-                        put(&mut out, site + 8, u64::from(location) | (mpz & !0xffff_ffff));
+                        put(
+                            &mut out,
+                            site + 8,
+                            u64::from(location) | (mpz & !0xffff_ffff),
+                        );
                         put(&mut out, site + 16, 0);
                     }
                     None => {}

@@ -114,7 +114,9 @@ fn print_human(path: &Path, v: &Verification, pairing: Option<&Pairing>, sound: 
     if let Some(pre) = &v.pre_relocated {
         let record = match pre.source {
             Record::Trailer => "the trailer of `pdmp relocate --preferred-base`",
-            Record::ReferenceDumper => "the PREFERRED_BASE emacs relocation of `pdmp dump --preferred-base`",
+            Record::ReferenceDumper => {
+                "the PREFERRED_BASE emacs relocation of `pdmp dump --preferred-base`"
+            }
         };
         println!(
             "pre-relocated for dump base {:#x}, emacs_basis {:#x}, lispsym {:#x} (from {record}): checked as before pre-relocation",
