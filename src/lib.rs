@@ -10,7 +10,8 @@
 //! prints), [`verify`] (the format's invariants), [`graph`], [`dominators`],
 //! [`symbol`] and [`stats`] (where the bytes go), [`structural`], [`symdiff`]
 //! and [`diff`] (comparing dumps by content), [`relocate`] and [`exe`]
-//! (the loader's arithmetic, offline), [`pairing`], [`native`] and
+//! (the loader's arithmetic, offline; [`prerelocation`] undoes it for a
+//! pre-relocated dump), [`pairing`], [`native`] and
 //! [`locate`] (a dump and its executable), [`embed`] (a dump inside an
 //! executable), [`transform`] and [`container`] (compression using the
 //! dump's own pointer map; [`container::Source`] opens a raw dump, a
@@ -52,6 +53,7 @@ pub mod objlayout;
 pub mod origin;
 pub mod pairing;
 pub mod peak;
+pub mod prerelocation;
 pub mod pvec;
 pub mod reader;
 pub mod relocate;

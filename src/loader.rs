@@ -364,19 +364,6 @@ fn check_identity(path: &str, head: &[u8], fingerprint: &[u8; 32]) -> Result<(),
     Ok(())
 }
 
-/// The preferred base a dump records (an IMMEDIATE emacs relocation of the
-/// runtime variable `PREFERRED_BASE`), or `None`.
-fn preferred_base(dump: &crate::Dump<'_>) -> Option<u64> {
-    dump.emacs_relocs().iter().find_map(|r| match r.value {
-        EmacsRelocValue::Immediate { value, length: 8 }
-            if r.emacs_offset as u64 == var::PREFERRED_BASE && value != 0 =>
-        {
-            Some(value as u64)
-        }
-        _ => None,
-    })
-}
-
 impl LoadedHeap {
     /// Loads the dump file at `path`.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<LoadedHeap, LoadError> {
@@ -456,7 +443,10 @@ impl LoadedHeap {
         let peeked = match &peek {
             Some(map) => {
                 let dump = crate::Dump::parse(map).map_err(|e| corrupt(&name, e.to_string()))?;
-                Some((*dump.header(), preferred_base(&dump)))
+                Some((
+                    *dump.header(),
+                    crate::prerelocation::recorded_preferred_base(&dump),
+                ))
             }
             None => None,
         };
@@ -512,7 +502,7 @@ impl LoadedHeap {
         }
         // A read dump learns its preferred base only now (it could not be
         // placed there) and relocates from it.
-        let preferred = preferred_base(&dump);
+        let preferred = crate::prerelocation::recorded_preferred_base(&dump);
         // The discardable copies that tell the numbering are in the hot part
         // a mapped load has not read yet: the map has them.
         let numbering = dump

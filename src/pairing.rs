@@ -6,6 +6,7 @@
 
 use crate::header::{hex, Header, FINGERPRINT_LEN};
 use crate::native::{self, NativeUnit};
+use crate::prerelocation::PreRelocation;
 use crate::Dump;
 use object::{Object, ObjectSection};
 use std::path::Path;
@@ -43,7 +44,12 @@ pub struct NativeComp {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Pairing {
     pub executable: String,
+    /// The fingerprint in the dump's header.
     pub dump_fingerprint: String,
+    /// A pre-relocated dump's fingerprint before pre-relocation, which the
+    /// executable is scanned for instead (omitted for other dumps).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_fingerprint: Option<String>,
     /// Every place the dump's fingerprint occurs in the executable.
     pub occurrences: Vec<Occurrence>,
     /// The executable's own fingerprint, when it could be learnt
@@ -67,18 +73,31 @@ impl Pairing {
 /// when the dump's header can be read.
 pub fn pair(dump_bytes: &[u8], dump_path: &Path, exe: &Path) -> std::io::Result<Pairing> {
     let exe_bytes = std::fs::read(exe)?;
-    let fingerprint: [u8; FINGERPRINT_LEN] = dump_bytes
+    let header_fingerprint: [u8; FINGERPRINT_LEN] = dump_bytes
         .get(16..16 + FINGERPRINT_LEN)
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| std::io::Error::other("the dump is too short to hold a fingerprint"))?;
+    // A dump pre-relocated by `pdmp relocate` pairs by the fingerprint it
+    // had before (its header's is inverted), and names its native-comp
+    // files in words that held offsets before.
+    let parsed = Header::parse(dump_bytes)
+        .ok()
+        .and_then(|_| Dump::parse(dump_bytes).ok());
+    let pre = parsed.as_ref().and_then(PreRelocation::find);
+    let original = pre.zip(parsed.as_ref()).map(|(p, d)| p.original_bytes(d));
+    let original_fingerprint = pre.and_then(|p| p.original_fingerprint);
+    let fingerprint = original_fingerprint.unwrap_or(header_fingerprint);
     let occurrences = find(&exe_bytes, &fingerprint);
     let mut executable_fingerprint = None;
+    let whose = match original_fingerprint {
+        Some(_) => format!(
+            "the original fingerprint of {} (before pre-relocation; its header carries it inverted, so GNU Emacs itself refuses the file)",
+            dump_path.display()
+        ),
+        None => format!("the fingerprint of {}", dump_path.display()),
+    };
     let verdict = if !occurrences.is_empty() {
-        format!(
-            "paired: the fingerprint of {} occurs in {}",
-            dump_path.display(),
-            exe.display()
-        )
+        format!("paired: {whose} occurs in {}", exe.display())
     } else if !find(&exe_bytes, &PLACEHOLDER_FINGERPRINT).is_empty() {
         format!(
             "{} still carries the placeholder fingerprint: it was never fingerprinted (a bare temacs?), so no dump pairs with it",
@@ -87,15 +106,14 @@ pub fn pair(dump_bytes: &[u8], dump_path: &Path, exe: &Path) -> std::io::Result<
     } else {
         executable_fingerprint = ask_fingerprint(exe);
         format!(
-            "the fingerprint of {} does not occur in {}: {}",
-            dump_path.display(),
+            "{whose} does not occur in {}: {}",
             exe.display(),
             staleness(dump_path, exe)
         )
     };
-    let native_comp = Header::parse(dump_bytes).ok().and_then(|_| {
-        let dump = Dump::parse(dump_bytes).ok()?;
-        let mut units = native::units(&dump);
+    let unrelocated = original.as_deref().and_then(|b| Dump::parse(b).ok());
+    let native_comp = unrelocated.as_ref().or(parsed.as_ref()).and_then(|dump| {
+        let mut units = native::units(dump);
         if units.is_empty() {
             return None;
         }
@@ -110,7 +128,8 @@ pub fn pair(dump_bytes: &[u8], dump_path: &Path, exe: &Path) -> std::io::Result<
     });
     Ok(Pairing {
         executable: exe.display().to_string(),
-        dump_fingerprint: hex(&fingerprint),
+        dump_fingerprint: hex(&header_fingerprint),
+        original_fingerprint: original_fingerprint.map(|f| hex(&f)),
         occurrences,
         executable_fingerprint,
         verdict,

@@ -13,6 +13,7 @@ use crate::dump::Dump;
 use crate::error::Error;
 use crate::header::{Header, Layout, Phase, FAILED_DUMP_MARKER, MAGIC};
 use crate::lisp::{LispType, VectorHeader};
+use crate::prerelocation::PreRelocation;
 use crate::pvec::PvecNumbering;
 use crate::tables::{
     split_packed, DumpRelocTable, EmacsRelocValue, ObjectStart, ObjectStartTable, RelocKind,
@@ -144,6 +145,9 @@ pub struct Verification {
     pub layout: Option<Layout>,
     /// The pvec numbering the vectorlike checks used, when detected.
     pub pvec_numbering: Option<PvecNumbering>,
+    /// The bases a pre-relocated dump was written for (its checks ran on
+    /// the words as they were before), `None` for an ordinary dump.
+    pub pre_relocated: Option<PreRelocation>,
     pub checks: Vec<Check>,
 }
 
@@ -202,6 +206,7 @@ pub fn verify_bytes(data: &[u8]) -> Result<Verification, Error> {
             Ok(Verification {
                 layout: None,
                 pvec_numbering: None,
+                pre_relocated: None,
                 checks,
             })
         }
@@ -241,8 +246,26 @@ const LATER_CHECKS: [(&str, Basis, &str); 27] = [
     ("lisp_slots", Basis::Observed, "every Lisp slot of a hot cons or vectorlike that has no relocation holds a fixnum or a built-in symbol"),
 ];
 
-/// Runs every check on a dump whose header parsed.
+/// Runs every check on a dump whose header parsed. A pre-relocated dump
+/// (see [`crate::prerelocation`]) is checked on a copy of its words as they
+/// were before pre-relocation.
 pub fn verify(dump: &Dump<'_>) -> Verification {
+    let Some(pre) = PreRelocation::find(dump) else {
+        return verify_offsets(dump);
+    };
+    let original = pre.original_bytes(dump);
+    let mut verification = match Dump::parse(&original) {
+        Ok(original) => verify_offsets(&original),
+        // Only the trailer went and the tables lie before it: the copy
+        // parses whenever the file does.
+        Err(_) => verify_offsets(dump),
+    };
+    verification.pre_relocated = Some(pre);
+    verification
+}
+
+/// Runs every check on a dump whose relocated words hold offsets.
+fn verify_offsets(dump: &Dump<'_>) -> Verification {
     let shares = shares(&Verifier::new(dump, None));
     let entries =
         dump.object_starts().len() + dump.dump_relocs().map(|(_, t)| t.len()).sum::<usize>();
@@ -268,6 +291,7 @@ pub fn verify(dump: &Dump<'_>) -> Verification {
     Verification {
         layout: Some(dump.header().layout),
         pvec_numbering: numbering,
+        pre_relocated: None,
         checks,
     }
 }

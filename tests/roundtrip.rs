@@ -28,6 +28,22 @@ fn check(values: &[Value], version: PvecNumbering, preferred: Option<u64>) {
     let dump = file.dump().expect("parse");
     assert_eq!(dump.header().layout, version.layout());
     assert_eq!(dump.pvec_numbering().numbering, Some(version));
+    // ... and passes every invariant of spec §11, pre-relocated or not.
+    let verification = pdmp::verify::verify(&dump);
+    let failed: Vec<_> = verification
+        .checks
+        .iter()
+        .filter(|c| c.status == pdmp::verify::Status::Fail)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} {preferred:?}: {failed:#?}",
+        version.name()
+    );
+    assert_eq!(
+        verification.pre_relocated.map(|p| p.bases.dump_base),
+        preferred
+    );
     for mmap in [true, false] {
         let loaded = LoadedHeap::load(
             &path,

@@ -283,6 +283,12 @@ fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// literals (each one a bignum object with a BIGNUM relocation) with
 /// `pdmp dump --layout LAYOUT`.
 fn reference_dump(dir: &Path, layout: &str) -> PathBuf {
+    reference_dump_with(dir, layout, &[])
+}
+
+/// [`reference_dump`] with more `pdmp dump` arguments, into a file named
+/// after the layout and the arguments.
+fn reference_dump_with(dir: &Path, layout: &str, extra: &[&str]) -> PathBuf {
     let bignums = dir.join("bignums.el");
     std::fs::write(
         &bignums,
@@ -290,10 +296,11 @@ fn reference_dump(dir: &Path, layout: &str) -> PathBuf {
          -18446744073709551617 98765432109876543210987654321))\n",
     )
     .unwrap();
-    let out = dir.join(format!("{layout}.pdmp"));
+    let out = dir.join(format!("{layout}{}.pdmp", extra.concat()));
     pdmp()
         .args(["dump", "--quiet", "--layout", layout, "-o"])
         .arg(&out)
+        .args(extra)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/reference/sample.el"))
         .arg(&bignums)
         .assert()
@@ -428,4 +435,172 @@ fn corrupted_reference_dumps_are_rejected_by_the_right_check() {
             at
         );
     }
+}
+
+/// The preferred base the pre-relocation tests write dumps for.
+const PREFERRED: u64 = 0x7f12_3456_0000;
+
+#[test]
+fn reference_dumps_written_for_a_preferred_base_are_sound() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!("--preferred-base={PREFERRED:#x}");
+    for layout in ["emacs-27", "emacs-28", "emacs-29", "emacs-30"] {
+        let plain = reference_dump(dir.path(), layout);
+        let dump = reference_dump_with(dir.path(), layout, &[&base]);
+        // The words really hold addresses: the first Lisp-value site holds
+        // the preferred base plus what the plain dump holds there, plus the tag.
+        let kind = RelocKind::DumpLispValue(LispType::Cons);
+        let (_, site, _) = first_entry(&dump, kind);
+        let word = |path: &Path| {
+            let bytes = std::fs::read(path).unwrap();
+            u64::from_le_bytes(bytes[site as usize..][..8].try_into().unwrap())
+        };
+        assert_eq!(first_entry(&plain, kind).1, site, "{layout}: same layout");
+        assert_eq!(word(&dump), PREFERRED + word(&plain) + 3, "{layout}");
+
+        let (code, json) = verify_json(&[dump.as_os_str()]);
+        assert_eq!(failed_checks(&json), Vec::<String>::new(), "{layout}");
+        assert_eq!(code, 0, "{layout}");
+        let pre = &json["pre_relocated"];
+        assert_eq!(pre["source"], "reference_dumper", "{layout}");
+        assert_eq!(pre["dump_base"], PREFERRED, "{layout}");
+        assert_eq!(pre["original_fingerprint"], serde_json::Value::Null);
+        // The plain dump's checks examined as much: nothing was left out
+        // (the record itself is one more emacs relocation).
+        let (_, plain_json) = verify_json(&[plain.as_os_str()]);
+        assert_eq!(plain_json["pre_relocated"], serde_json::Value::Null);
+        for c in plain_json["checks"].as_array().unwrap() {
+            let name = c["name"].as_str().unwrap();
+            let record = ["kinds", "sorted", "offsets", "fields"]
+                .map(|k| format!("emacs_relocs_{k}"))
+                .contains(&name.to_string());
+            assert_eq!(
+                check(&json, name)["checked"].as_u64().unwrap(),
+                c["checked"].as_u64().unwrap() + u64::from(record),
+                "{layout} {name}"
+            );
+            assert_eq!(check(&json, name)["status"], c["status"], "{layout} {name}");
+        }
+        assert_eq!(check(&json, "bignum_sites")["checked"], 5, "{layout}");
+
+        let out = pdmp().arg("verify").arg(&dump).assert().success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        assert!(
+            text.contains(&format!("pre-relocated for dump base {PREFERRED:#x}")),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn corrupted_preferred_base_reference_dumps_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!("--preferred-base={PREFERRED:#x}");
+    let dump = reference_dump_with(dir.path(), "emacs-28", &[&base]);
+    // A relocated word moved off its object, by one cons.
+    let (entry, site, _) = first_entry(&dump, RelocKind::DumpLispValue(LispType::Cons));
+    let (_d, path) = broken_copy(&dump, "lv.pdmp", |b| {
+        let word = u64::from_le_bytes(b[site as usize..][..8].try_into().unwrap());
+        put_u64(b, site, word + 8);
+    });
+    let (code, json) = verify_json(&[path.as_os_str()]);
+    assert_eq!(code, 1);
+    assert_eq!(failed_checks(&json), ["dump_lv_targets"]);
+    assert_eq!(
+        check(&json, "dump_lv_targets")["examples"][0]["offset"],
+        entry
+    );
+    // A bignum's limbs pointer moved into the hot region.
+    let (_, site, _) = first_entry(&dump, RelocKind::Bignum);
+    let (_d, path) = broken_copy(&dump, "limbs.pdmp", |b| {
+        put_u64(b, site + 16, PREFERRED + 4096)
+    });
+    let (code, json) = verify_json(&[path.as_os_str()]);
+    assert_eq!(code, 1);
+    assert_eq!(failed_checks(&json), ["bignum_sites"]);
+    assert!(check(&json, "bignum_sites")["examples"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("limbs at 4096"));
+}
+
+/// A copy of a fresh real dump pre-relocated by `pdmp relocate
+/// --preferred-base`, with the executable that made it.
+fn relocate_made_dump(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
+    let exe = common::emacs()?.canonicalize().unwrap();
+    let original = common::vanilla_dump()?.path;
+    let pre = dir.join("pre.pdmp");
+    pdmp()
+        .arg("relocate")
+        .arg(&original)
+        .arg("--exe")
+        .arg(&exe)
+        .arg(format!("--preferred-base={PREFERRED:#x}"))
+        .arg("-o")
+        .arg(&pre)
+        .assert()
+        .success();
+    Some((original, pre, exe))
+}
+
+#[test]
+fn a_real_dump_pre_relocated_by_pdmp_relocate_is_sound_and_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((original, pre, exe)) = relocate_made_dump(dir.path()) else {
+        return;
+    };
+    let (code, json) = verify_json(&[pre.as_os_str(), "--exe".as_ref(), exe.as_os_str()]);
+    assert_eq!(failed_checks(&json), Vec::<String>::new());
+    assert_eq!(code, 0, "{}", json["pairing"]);
+    let (_, plain) = verify_json(&[original.as_os_str()]);
+    for c in plain["checks"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap();
+        assert_eq!(check(&json, name)["checked"], c["checked"], "{name}");
+    }
+    let pre_relocated = &json["pre_relocated"];
+    assert_eq!(pre_relocated["source"], "trailer");
+    assert_eq!(pre_relocated["dump_base"], PREFERRED);
+    let header = &std::fs::read(&original).unwrap()[16..48];
+    let hex: String = header.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(pre_relocated["original_fingerprint"], hex.as_str());
+    // Paired by the original fingerprint; the header carries it inverted.
+    let pairing = &json["pairing"];
+    assert_eq!(pairing["original_fingerprint"], hex.as_str());
+    assert_ne!(pairing["dump_fingerprint"], hex.as_str());
+    assert!(!pairing["occurrences"].as_array().unwrap().is_empty());
+    assert_eq!(pairing["native_comp"]["missing"], 0);
+    // Ordinary dumps have no such field.
+    let (_, plain) = verify_json(&[original.as_os_str(), "--exe".as_ref(), exe.as_os_str()]);
+    assert!(plain["pairing"].get("original_fingerprint").is_none());
+}
+
+#[test]
+fn corrupted_copies_of_a_relocate_made_dump_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_, pre, _)) = relocate_made_dump(dir.path()) else {
+        return;
+    };
+    // A relocated word pointing one word past its object start.
+    let (entry, site) = first_reloc(&pre, RelocKind::DumpLispValue(LispType::Cons));
+    let (_d, path) = broken_copy(&pre, "lv.pdmp", |b| {
+        let word = u64::from_le_bytes(b[site as usize..][..8].try_into().unwrap());
+        put_u64(b, site, word + 8);
+    });
+    let (code, json) = verify_json(&[path.as_os_str()]);
+    assert_eq!(code, 1);
+    assert!(failed_checks(&json).contains(&"dump_lv_targets".to_string()));
+    assert_eq!(
+        check(&json, "dump_lv_targets")["examples"][0]["offset"],
+        entry
+    );
+    // A raw pointer entry's type changed to an undefined one.
+    let (entry, _) = first_reloc(&pre, RelocKind::DumpPtrRaw);
+    let (_d, path) = broken_copy(&pre, "kind.pdmp", |b| b[entry as usize + 3] |= 0xf8);
+    let (code, json) = verify_json(&[path.as_os_str()]);
+    assert_eq!(code, 1);
+    assert!(failed_checks(&json).contains(&"dump_relocs_kinds".to_string()));
+    assert_eq!(
+        check(&json, "dump_relocs_kinds")["examples"][0]["offset"],
+        entry
+    );
 }

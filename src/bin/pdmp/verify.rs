@@ -5,6 +5,7 @@ use crate::output::{print_json, table, verdict_cell, Failure, SCHEMA_VERSION};
 use comfy_table::Cell;
 use pdmp::container::Source;
 use pdmp::pairing::{self, Pairing};
+use pdmp::prerelocation::Record;
 use pdmp::verify::{verify_bytes, Status, Verification};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -110,6 +111,18 @@ fn print_human(path: &Path, v: &Verification, pairing: Option<&Pairing>, sound: 
             Cell::new(c.failures),
         ]);
     }
+    if let Some(pre) = &v.pre_relocated {
+        let record = match pre.source {
+            Record::Trailer => "the trailer of `pdmp relocate --preferred-base`",
+            Record::ReferenceDumper => {
+                "the PREFERRED_BASE emacs relocation of `pdmp dump --preferred-base`"
+            }
+        };
+        println!(
+            "pre-relocated for dump base {:#x}, emacs_basis {:#x}, lispsym {:#x} (from {record}): checked as before pre-relocation",
+            pre.bases.dump_base, pre.bases.emacs_basis, pre.bases.lispsym
+        );
+    }
     println!("{checks}");
     for c in v.checks.iter().filter(|c| c.status != Status::Pass) {
         match c.status {
@@ -152,6 +165,9 @@ fn print_human(path: &Path, v: &Verification, pairing: Option<&Pairing>, sound: 
 fn print_pairing(p: &Pairing) {
     println!("executable: {}", p.executable);
     println!("dump fingerprint: {}", p.dump_fingerprint);
+    if let Some(original) = &p.original_fingerprint {
+        println!("original fingerprint (before pre-relocation, scanned for): {original}");
+    }
     if p.occurrences.is_empty() {
         println!("fingerprint: MISMATCH: {}", p.verdict);
         match &p.executable_fingerprint {
