@@ -146,11 +146,13 @@ fn print_human(path: &Path, v: &Verification, pairing: Option<&Pairing>, sound: 
         print_pairing(p);
     }
     let verdict = if sound { "sound" } else { "PROBLEMS FOUND" };
-    let mut problems = vec![format!(
-        "{} failures in {} checks",
-        v.failures(),
-        v.checks.iter().filter(|c| c.status == Status::Fail).count()
-    )];
+    let failed = v.checks.iter().filter(|c| c.status == Status::Fail).count();
+    let mut problems = vec![if failed == 0 {
+        let passed = v.checks.iter().filter(|c| c.status == Status::Pass);
+        format!("{} checks passed", passed.count())
+    } else {
+        format!("{} failures in {failed} checks", v.failures())
+    }];
     if let Some(p) = pairing {
         if p.occurrences.is_empty() {
             problems.push("fingerprint mismatch".to_string());
