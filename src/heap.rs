@@ -282,7 +282,7 @@ fn special_only(cells: &Cells) -> bool {
 /// than doubling: a table's spare room is then at most an eighth of it.
 fn reserve<T>(v: &mut Vec<T>, additional: usize) {
     if v.capacity() - v.len() < additional {
-        v.reserve_exact(additional.max(v.len() / 8).max(256));
+        v.reserve_exact(additional.max(v.len() / 8).max(16));
     }
 }
 
@@ -797,13 +797,19 @@ impl Heap {
 
     /// A list of `items` ending in `tail`, as conses placed in order.
     fn list(&mut self, items: &[Word], tail: Word) -> Word {
+        self.list_of(items.iter().copied(), tail)
+    }
+
+    /// [`list`](Heap::list) of the words `items` gives.
+    fn list_of(&mut self, items: impl ExactSizeIterator<Item = Word>, tail: Word) -> Word {
+        let len = items.len();
         let mut head = tail;
-        for (k, &item) in items.iter().enumerate() {
+        for (k, item) in items.enumerate() {
             let (at, word) = self.hot(LispType::Cons, ol::CONS_SIZE, None);
             if k == 0 {
                 head = word;
             }
-            let cdr = if k + 1 < items.len() {
+            let cdr = if k + 1 < len {
                 Word::Obj(ObjRef {
                     tag: LispType::Cons,
                     place: Place::Hot(at + 2),
@@ -829,16 +835,18 @@ impl Heap {
 
     /// Loads one top-level form of a file: a binding now, any other form
     /// into the heap and onto `kept`.
-    fn load_form(&mut self, form: &Value, kept: &mut Vec<Word>) {
+    fn load_form(&mut self, form: &Value, kept: &mut Vec<u64>) {
         if !self.bind(form) {
-            kept.push(self.add(form));
+            let word = self.add(form);
+            reserve(kept, 1);
+            kept.push(word.pack());
         }
     }
 
     /// Adds the file's `(FILE . FORMS)` entry to the root.
-    fn finish_file(&mut self, file: &str, kept: Vec<Word>) {
+    fn finish_file(&mut self, file: &str, kept: Vec<u64>) {
         let file = self.string(file.as_bytes(), !file.is_ascii());
-        let forms = self.list(&kept, Word::NIL);
+        let forms = self.list_of(kept.into_iter().map(Word::unpack), Word::NIL);
         let entry = self.list(&[file], forms);
         self.root.push(entry);
     }

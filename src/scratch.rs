@@ -129,7 +129,15 @@ impl Scratch {
     pub fn hot_object(&mut self, tag: LispType, words: usize) -> u32 {
         let at = self.hot_words() as u32;
         let target = buffer_size(self.hot.written) / 8;
+        let starts = buffer_size(self.hot_starts.written) / 4;
+        reserve(&mut self.hot_start_list, 1, starts);
         self.hot_start_list.push(at << 3 | u32::from(tag.tag()));
+        // The object's pending words are at most its words.
+        reserve(
+            &mut self.fix_sites,
+            words,
+            buffer_size(self.fixes.written) / 4,
+        );
         reserve(&mut self.hot_words, words, target);
         self.hot_words.resize(self.hot_words.len() + words, 0);
         at
@@ -152,6 +160,8 @@ impl Scratch {
     pub fn cold(&mut self, bytes: &[u8], start: Option<LispType>) -> u32 {
         let at = self.cold_units();
         if let Some(tag) = start {
+            let starts = buffer_size(self.cold_starts.written) / 4;
+            reserve(&mut self.cold_start_list, 1, starts);
             self.cold_start_list.push(at << 3 | u32::from(tag.tag()));
         }
         let target = buffer_size(self.cold.written);
