@@ -1105,9 +1105,9 @@ impl<'d, 'a> Verifier<'d, 'a> {
         }
     }
 
-    /// Checks entries `range` of the dump relocation table of `phase`. With
-    /// a `popcnt` instruction where the CPU has one (the object lookup
-    /// counts bits once per Lisp-value relocation).
+    /// Checks entries `range` of the dump relocation table of `phase`,
+    /// compiled for `popcnt`, AVX2 and BMI2 where the CPU has them (the
+    /// object lookup counts bits once per Lisp-value relocation).
     fn dump_relocs(
         &self,
         checks: &mut [Check],
@@ -1121,15 +1121,15 @@ impl<'d, 'a> Verifier<'d, 'a> {
             && std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("bmi2")
         {
-            // SAFETY: the CPU supports both, checked just above.
-            return unsafe { self.dump_relocs_popcnt(checks, starts, phase, table, range) };
+            // SAFETY: the CPU has all three features, checked just above.
+            return unsafe { self.dump_relocs_x86_features(checks, starts, phase, table, range) };
         }
         self.dump_relocs_body(checks, starts, phase, table, range)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "popcnt,avx2,bmi2")]
-    unsafe fn dump_relocs_popcnt(
+    unsafe fn dump_relocs_x86_features(
         &self,
         checks: &mut [Check],
         starts: Option<&ObjectIndex<'a>>,
