@@ -191,21 +191,27 @@ impl Placements {
 /// The interned symbols the heap created, in creation order (the order of
 /// the obarray's chains): names in one byte arena; cells stored only for
 /// symbols whose cells are not the default (most symbols of a program are
-/// only named, never bound).
+/// only named, never bound), found by symbol index in a small table.
 #[derive(Debug, Default)]
 pub struct Symbols {
     names: Vec<u8>,
     /// End of each symbol's name in `names`.
     ends: Vec<u32>,
-    /// Each symbol's index in `bound` plus one (0: default cells), with
-    /// [`SPECIAL`] set when it is special.
-    slots: Vec<u32>,
-    /// Value, function, plist (packed words) of the symbols with cells.
+    /// The symbols with cells: index, with [`SPECIAL`] set when special.
+    bound_symbols: Vec<u32>,
+    /// Their value, function, plist (packed words).
     bound: Vec<[u64; 3]>,
+    /// Positions in `bound` by symbol index.
+    by_symbol: HashTable<u32>,
 }
 
-/// A special symbol in [`Symbols::slots`].
+/// A special symbol in [`Symbols::bound_symbols`].
 const SPECIAL: u32 = 1 << 31;
+
+/// The hash of a symbol index in [`Symbols::by_symbol`].
+fn index_hash(i: u32) -> u64 {
+    u64::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
 
 impl Symbols {
     pub fn len(&self) -> usize {
@@ -226,63 +232,65 @@ impl Symbols {
         self.names.extend_from_slice(name);
         reserve(&mut self.ends, 1);
         self.ends.push(self.names.len() as u32);
-        reserve(&mut self.slots, 1);
-        self.slots.push(0);
+    }
+
+    /// The position of symbol `i`'s cells in `bound`.
+    fn bound_at(&self, i: usize) -> Option<usize> {
+        let i = i as u32;
+        let bound_symbols = &self.bound_symbols;
+        let b = self.by_symbol.find(index_hash(i), |&b| {
+            bound_symbols[b as usize] & !SPECIAL == i
+        })?;
+        Some(*b as usize)
     }
 
     pub fn cells(&self, i: usize) -> Cells {
-        let slot = self.slots[i];
-        let mut cells = match (slot & !SPECIAL).checked_sub(1) {
-            None => Cells::default(),
-            Some(b) => {
-                let [value, function, plist] = self.bound[b as usize];
-                Cells {
-                    value: Word::unpack(value),
-                    function: Word::unpack(function),
-                    plist: Word::unpack(plist),
-                    special: false,
-                }
-            }
+        let Some(b) = self.bound_at(i) else {
+            return Cells::default();
         };
-        cells.special = slot & SPECIAL != 0;
-        cells
+        let [value, function, plist] = self.bound[b];
+        Cells {
+            value: Word::unpack(value),
+            function: Word::unpack(function),
+            plist: Word::unpack(plist),
+            special: self.bound_symbols[b] & SPECIAL != 0,
+        }
     }
 
     fn set_cells(&mut self, i: usize, cells: Cells) {
-        let slot = &mut self.slots[i];
         let special = if cells.special { SPECIAL } else { 0 };
         let words = [
             cells.value.pack(),
             cells.function.pack(),
             cells.plist.pack(),
         ];
-        match (*slot & !SPECIAL).checked_sub(1) {
-            Some(b) => self.bound[b as usize] = words,
-            None if special_only(&cells) => {}
+        match self.bound_at(i) {
+            Some(b) => {
+                self.bound[b] = words;
+                self.bound_symbols[b] = i as u32 | special;
+            }
+            None if cells == Cells::default() => {}
             None => {
+                let b = self.bound.len() as u32;
                 reserve(&mut self.bound, 1);
                 self.bound.push(words);
-                *slot = self.bound.len() as u32;
+                reserve(&mut self.bound_symbols, 1);
+                self.bound_symbols.push(i as u32 | special);
+                let bound_symbols = &self.bound_symbols;
+                self.by_symbol.insert_unique(index_hash(i as u32), b, |&b| {
+                    index_hash(bound_symbols[b as usize] & !SPECIAL)
+                });
             }
         }
-        *slot = (*slot & !SPECIAL) | special;
     }
 }
 
-/// Whether only the special flag sets `cells` apart from the default (so
-/// they need no entry of [`Symbols::bound`]).
-fn special_only(cells: &Cells) -> bool {
-    let default = Cells::default();
-    cells.value == default.value
-        && cells.function == default.function
-        && cells.plist == default.plist
-}
-
-/// Makes room for `additional` more elements, growing by an eighth rather
-/// than doubling: a table's spare room is then at most an eighth of it.
+/// Makes room for `additional` more elements, growing by a 32nd rather
+/// than doubling: a table's spare room is then at most a 32nd of it (the
+/// copies stay linear: a large block grows in place or by remapping).
 fn reserve<T>(v: &mut Vec<T>, additional: usize) {
     if v.capacity() - v.len() < additional {
-        v.reserve_exact(additional.max(v.len() / 8).max(16));
+        v.reserve_exact(additional.max(v.len() / 32).max(16));
     }
 }
 
@@ -647,10 +655,9 @@ impl Heap {
                     };
                     self.store(at, car);
                     self.store(at + 1, cdr);
-                    let placed = self.place(item);
-                    debug_assert_eq!(placed, car);
+                    self.place_rest(item);
                 }
-                self.place(tail);
+                self.place_rest(tail);
                 head.expect("a cons")
             }
             Value::Vector(items) => {
@@ -716,7 +723,15 @@ impl Heap {
             cold += size.cold;
         }
         for item in items {
-            self.place(item);
+            self.place_rest(item);
+        }
+    }
+
+    /// Places what [`predict`](Heap::predict) did not: everything but an
+    /// atom (a fixnum, symbol or subr, whose word the prediction is).
+    fn place_rest(&mut self, value: &Value) {
+        if !matches!(value, Value::Int(_) | Value::Symbol(_) | Value::Subr(_)) {
+            self.place(value);
         }
     }
 
@@ -930,8 +945,7 @@ impl Heap {
     pub fn load_files(&mut self, paths: &[std::path::PathBuf]) -> Result<usize, String> {
         let mut forms_total = 0;
         for path in paths {
-            let source = crate::reader::open_source(path)?;
-            let mut reader = crate::reader::Reader::new(source);
+            let mut reader = crate::reader::Reader::open(path)?;
             let mut kept = Vec::new();
             loop {
                 match reader.read_next() {

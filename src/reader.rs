@@ -33,12 +33,14 @@ const SUPER: u32 = 1 << 23;
 const ALT: u32 = 1 << 22;
 const MODIFIERS: u32 = META | CTRL | SHIFT | HYPER | SUPER | ALT;
 const NO_BREAK_SPACE: u32 = 0xA0;
+/// The longest atom buffer the reader keeps for the next atom.
+const MAX_KEPT_NAME: usize = 1 << 10;
 /// Nesting beyond this is refused rather than overflowing the stack.
 const MAX_DEPTH: usize = 2000;
 
 /// Reads the top-level forms of a source file (`.el`, or `.el.gz` unpacked).
 pub fn read_file(path: &Path) -> Result<Vec<Value>, String> {
-    let mut reader = Reader::new(open_source(path)?);
+    let mut reader = Reader::open(path)?;
     let mut forms = Vec::new();
     while let Some(form) = reader
         .read_next()
@@ -51,13 +53,18 @@ pub fn read_file(path: &Path) -> Result<Vec<Value>, String> {
 
 /// Bytes of a gzip file read at a time (the decoder adds its 32 KiB
 /// window; the reader keeps its own buffer of unpacked text).
-const GZIP_INPUT: usize = 1 << 11;
+const GZIP_INPUT: usize = 1 << 10;
+
+/// Whether a source file is gzipped (by its name).
+fn is_gzip(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "gz")
+}
 
 /// The bytes of a source file as a stream, gunzipped when its name ends
 /// in `.gz` (a corrupt gzip stream is an error where it is read).
 pub fn open_source(path: &Path) -> Result<Box<dyn Read>, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if path.extension().is_none_or(|e| e != "gz") {
+    if !is_gzip(path) {
         return Ok(Box::new(file));
     }
     let file = std::io::BufReader::with_capacity(GZIP_INPUT, file);
@@ -85,8 +92,12 @@ pub fn read_one(text: &str) -> Result<Value, ReadError> {
 /// Bytes of look-ahead the reader keeps: enough for the longest thing it
 /// inspects before consuming (a `\U` escape's 8 digits).
 const LOOKAHEAD: usize = 8;
-/// The reader's own buffer of source bytes.
+/// The reader's own buffer of source bytes read from a file: each refill
+/// is a system call.
 const READ_BUFFER: usize = 1 << 12;
+/// Its buffer of bytes a gzip decoder unpacks: a refill is a copy out of
+/// the decoder's window, no system call, so a small buffer costs little.
+const UNPACKED_BUFFER: usize = 1 << 9;
 
 /// A reader of forms from a stream of source bytes; it holds a few KiB of
 /// the source at a time, never the whole text.
@@ -107,6 +118,8 @@ pub struct Reader<R> {
     /// Elements of the lists and vectors being read, innermost last: each
     /// gets a vector of exactly its length when it closes.
     stack: Vec<Value>,
+    /// The bytes of the symbol or number being read.
+    name: Vec<u8>,
     depth: usize,
     labels: HashMap<u64, Value>,
 }
@@ -116,11 +129,30 @@ enum Token {
     Dot,
 }
 
+impl Reader<Box<dyn Read>> {
+    /// A reader of a source file ([`open_source`]).
+    pub fn open(path: &Path) -> Result<Reader<Box<dyn Read>>, String> {
+        let buffer = if is_gzip(path) {
+            UNPACKED_BUFFER
+        } else {
+            READ_BUFFER
+        };
+        Ok(Reader::with_buffer(open_source(path)?, buffer))
+    }
+}
+
 impl<R: Read> Reader<R> {
     pub fn new(src: R) -> Reader<R> {
+        Reader::with_buffer(src, READ_BUFFER)
+    }
+
+    /// A reader keeping `buffer` bytes of the source (more than
+    /// [`LOOKAHEAD`]).
+    fn with_buffer(src: R, buffer: usize) -> Reader<R> {
+        debug_assert!(LOOKAHEAD < buffer);
         let mut reader = Reader {
             src,
-            buf: vec![0; READ_BUFFER].into_boxed_slice(),
+            buf: vec![0; buffer].into_boxed_slice(),
             at: 0,
             end: 0,
             eof: false,
@@ -128,6 +160,7 @@ impl<R: Read> Reader<R> {
             newlines: 0,
             io_error: None,
             stack: Vec::new(),
+            name: Vec::new(),
             depth: 0,
             labels: HashMap::new(),
         };
@@ -157,7 +190,7 @@ impl<R: Read> Reader<R> {
     /// Makes `n` (at most [`LOOKAHEAD`]) unread bytes available, fewer only
     /// at the end of the source.
     fn fill(&mut self, n: usize) {
-        debug_assert!(n <= LOOKAHEAD && LOOKAHEAD < READ_BUFFER);
+        debug_assert!(n <= LOOKAHEAD);
         while self.end - self.at < n && !self.eof {
             if self.at > 0 {
                 self.buf.copy_within(self.at..self.end, 0);
@@ -792,7 +825,18 @@ impl<R: Read> Reader<R> {
     }
 
     fn read_atom(&mut self) -> Result<Value, ReadError> {
-        let mut name: Vec<u8> = Vec::new();
+        // Gathered in the reader's own buffer, so the name gets exactly its
+        // length.
+        let mut name = std::mem::take(&mut self.name);
+        name.clear();
+        let atom = self.read_atom_into(&mut name);
+        if name.capacity() <= MAX_KEPT_NAME {
+            self.name = name;
+        }
+        atom
+    }
+
+    fn read_atom_into(&mut self, name: &mut Vec<u8>) -> Result<Value, ReadError> {
         let mut escaped = false;
         while let Some((c, len)) = self.peek_char() {
             if c <= 0x20 || c == NO_BREAK_SPACE || (c < 0x80 && b"\"';()[]#`,".contains(&(c as u8)))
@@ -803,21 +847,17 @@ impl<R: Read> Reader<R> {
             if c == u32::from(b'\\') {
                 let e = self.expect_char("a symbol")?;
                 escaped = true;
-                push_char(&mut name, e);
+                push_char(name, e);
             } else {
-                push_char(&mut name, c);
+                push_char(name, c);
             }
         }
         if !escaped {
-            if let Some(n) = parse_number(&name) {
+            if let Some(n) = parse_number(name) {
                 return Ok(n);
             }
         }
-        let text = match String::from_utf8(name) {
-            Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        };
-        Ok(Value::Symbol(text))
+        Ok(Value::Symbol(String::from_utf8_lossy(name).into_owned()))
     }
 }
 

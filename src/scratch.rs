@@ -15,11 +15,11 @@ use std::io::{BufReader, Read, Write};
 use std::os::unix::fs::FileExt;
 
 /// Bytes of a buffer for a stream of `bytes` bytes: 1/256 of it, from
-/// 2 KiB to 64 KiB, a multiple of 8. The streams and the writer size their
+/// 512 bytes to 64 KiB, a multiple of 8. The streams and the writer size their
 /// buffers by it, so memory stays a small share of the dump at every size
 /// while big dumps still move data in large blocks.
 pub fn buffer_size(bytes: u64) -> usize {
-    (bytes / 256).clamp(2 << 10, 64 << 10) as usize & !7
+    (bytes / 256).clamp(512, 64 << 10) as usize & !7
 }
 
 /// One append-only stream: a temporary file and the bytes not yet in it.
