@@ -431,7 +431,7 @@ fn shares<'a>(v: &Verifier<'_, 'a>) -> Vec<Share<'a>> {
 /// of the group's bit words 1 to 3 within the group. A lookup reads one
 /// group: 1.25 bits per word of the file.
 struct ObjectIndex<'a> {
-    groups: Vec<u64>,
+    groups: Vec<[u64; GROUP]>,
     table: ObjectStartTable<'a>,
 }
 
@@ -440,25 +440,24 @@ const GROUP: usize = 5;
 
 impl<'a> ObjectIndex<'a> {
     /// Groups covering `limit` bytes, all bits clear.
-    fn empty_groups(limit: u64) -> Vec<u64> {
-        vec![0u64; (limit.div_ceil(8) as usize).div_ceil(256) * GROUP]
+    fn empty_groups(limit: u64) -> Vec<[u64; GROUP]> {
+        vec![[0u64; GROUP]; (limit.div_ceil(8) as usize).div_ceil(256)]
     }
 
     /// Sets the bit of the 8-aligned `offset` (ignored beyond the groups).
     #[inline(always)]
-    fn set(groups: &mut [u64], offset: u64) {
+    fn set(groups: &mut [[u64; GROUP]], offset: u64) {
         let word = offset >> 3;
-        let at = (word >> 8) as usize * GROUP + ((word >> 6) & 3) as usize;
-        if let Some(bits) = groups.get_mut(at) {
-            *bits |= 1 << (word & 63);
+        if let Some(group) = groups.get_mut((word >> 8) as usize) {
+            group[((word >> 6) & 3) as usize] |= 1 << (word & 63);
         }
     }
 
     /// Only valid when `groups` has one bit set per entry of `table`, which
     /// is 8-aligned and strictly ascending.
-    fn build(table: ObjectStartTable<'a>, mut groups: Vec<u64>) -> ObjectIndex<'a> {
+    fn build(table: ObjectStartTable<'a>, mut groups: Vec<[u64; GROUP]>) -> ObjectIndex<'a> {
         let mut total = 0u64;
-        for group in groups.chunks_exact_mut(GROUP) {
+        for group in &mut groups {
             let mut ranks = total;
             let mut within = 0u64;
             for (j, bits) in group[..4].iter().enumerate() {
@@ -476,8 +475,7 @@ impl<'a> ObjectIndex<'a> {
     #[inline(always)]
     fn rank(&self, offset: u64) -> Option<usize> {
         let word = usize::try_from(offset >> 3).ok()?;
-        let start = (word >> 8).checked_mul(GROUP)?;
-        let group = self.groups.get(start..start + GROUP)?;
+        let group = self.groups.get(word >> 8)?;
         let j = (word >> 6) & 3;
         let bits = group[j];
         let bit = word & 63;
@@ -1794,10 +1792,34 @@ impl Targets<'_, '_, '_> {
             },
             CLASS_PTR_RAW => word > 0 && word < self.heap_end && !self.discardable.contains(&word),
             CLASS_EMACS => i32::try_from(word as i64).is_ok(),
+            CLASS_NATIVE => self.native_ok(site, t),
             _ => class == CLASS_NONE,
         };
         if !ok {
             self.bad(checks, i, site, word, t);
+        }
+    }
+
+    /// Whether the site of a NATIVE_COMP_UNIT or NATIVE_SUBR relocation of
+    /// type `t` is a native-comp unit or subr object: what
+    /// [`Verifier::expect_pvec`] accepts, without building its message
+    /// (every VERY_LATE relocation is one of them).
+    #[inline]
+    fn native_ok(&self, site: u64, t: usize) -> bool {
+        let pvec = &self.verifier.pvec;
+        let want = match self.kinds[t] {
+            RelocKind::NativeCompUnit => pvec.unit,
+            _ => pvec.subr,
+        };
+        let Some(starts) = self.starts else {
+            return false;
+        };
+        if !starts.has(site, VECTORLIKE) {
+            return false;
+        }
+        match self.verifier.dump.word(site).map(VectorHeader) {
+            Some(vh) => want.is_none_or(|t| vh.is_pseudovector() && vh.pvec_type() == t),
+            None => false,
         }
     }
 
@@ -1813,7 +1835,7 @@ impl Targets<'_, '_, '_> {
         };
         let (data, class, lv_tag) = (self.data, &self.class, &self.lv_tag);
         let (heap_end, discardable) = (self.heap_end, self.discardable.clone());
-        let mut counts = [0u64; 4];
+        let mut counts = [0u64; CLASSES];
         let mut stop = from + rest.len() / 4;
         for (k, entry) in rest.chunks_exact(4).enumerate() {
             let (site, t) = split_packed(u32::from_le_bytes(entry.try_into().expect("4 bytes")));
@@ -1832,6 +1854,7 @@ impl Targets<'_, '_, '_> {
                 CLASS_PTR_RAW => word > 0 && word < heap_end && !discardable.contains(&word),
                 CLASS_EMACS => i32::try_from(word as i64).is_ok(),
                 CLASS_NONE => true,
+                CLASS_NATIVE => self.native_ok(site, t),
                 _ => false,
             };
             if !ok {
