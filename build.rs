@@ -7,6 +7,11 @@ use sha2::{Digest, Sha256};
 const LAYOUT_SOURCES: &[&str] = &["src/image.rs"];
 
 fn main() {
+    // The rustc wrapper that links the binaries statically is not part of
+    // cargo's fingerprint: a change to it or to the config naming it reruns
+    // this script, which rebuilds the package.
+    println!("cargo:rerun-if-changed=.cargo/config.toml");
+    println!("cargo:rerun-if-changed=.cargo/static-pdmp.sh");
     let mut hash = Sha256::new();
     for path in LAYOUT_SOURCES {
         println!("cargo:rerun-if-changed={path}");

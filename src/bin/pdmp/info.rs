@@ -4,6 +4,7 @@ use crate::output::{note, print_json, table, Failure, SCHEMA_VERSION};
 use pdmp::container::Source;
 use pdmp::embed::Embedded;
 use pdmp::summary::{Counts, Summary};
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -89,12 +90,15 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             ),
             None => path.display().to_string(),
         };
-        print_human(&file, &summary);
+        // One write for the whole report (println! would make one per table).
+        let mut out = String::with_capacity(16 << 10);
+        print_human(&mut out, &file, &summary);
+        print!("{out}");
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_human(file: &str, s: &Summary) {
+fn print_human(out: &mut String, file: &str, s: &Summary) {
     let numbering = match s.pvec_numbering.numbering {
         Some(n) => n.name().to_string(),
         None => "unknown".to_string(),
@@ -130,17 +134,21 @@ fn print_human(file: &str, s: &Summary) {
             format!("{} after the last table", s.trailing_bytes),
         ]);
     }
-    println!("{overview}");
+    writeln!(out, "{overview}").expect("a String takes any text");
 
     let b = s.byte_counts;
-    println!(
+    writeln!(
+        out,
         "Byte counts: header={} hot={} discardable={} cold={}",
         b.header, b.hot, b.discardable, b.cold
-    );
-    println!(
+    )
+    .expect("a String takes any text");
+    writeln!(
+        out,
         "Reloc counts: hot={} discardable={}",
         s.reloc_counts.hot, s.reloc_counts.discardable
-    );
+    )
+    .expect("a String takes any text");
 
     let r = &s.regions;
     let mut regions = table(&["region", "offset", "size", "note"]);
@@ -163,7 +171,7 @@ fn print_human(file: &str, s: &Summary) {
             note,
         ]);
     }
-    println!("{regions}");
+    writeln!(out, "{regions}").expect("a String takes any text");
 
     let mut tables = table(&["table", "offset", "entries", "bytes"]);
     for t in &s.tables {
@@ -174,7 +182,7 @@ fn print_human(file: &str, s: &Summary) {
             t.bytes.to_string(),
         ]);
     }
-    println!("{tables}");
+    writeln!(out, "{tables}").expect("a String takes any text");
 
     let mut relocs = table(&["phase", "relocation kind", "count"]);
     for phase in &s.relocations {
@@ -191,18 +199,18 @@ fn print_human(file: &str, s: &Summary) {
             phase.total.to_string(),
         ]);
     }
-    println!("{relocs}");
+    writeln!(out, "{relocs}").expect("a String takes any text");
 
-    print_counts("object starts by Lisp type", &s.object_starts);
-    print_counts("vectorlike objects by pvec type", &s.vectorlike);
-    print_counts("emacs relocations by kind", &s.emacs_relocs);
+    print_counts(out, "object starts by Lisp type", &s.object_starts);
+    print_counts(out, "vectorlike objects by pvec type", &s.vectorlike);
+    print_counts(out, "emacs relocations by kind", &s.emacs_relocs);
 }
 
-fn print_counts(title: &str, counts: &Counts) {
+fn print_counts(out: &mut String, title: &str, counts: &Counts) {
     let mut t = table(&[title, "count"]);
     for (name, count) in &counts.0 {
         t.add_row(vec![name.clone(), count.to_string()]);
     }
     t.add_row(vec!["total".to_string(), counts.total().to_string()]);
-    println!("{t}");
+    writeln!(out, "{t}").expect("a String takes any text");
 }
