@@ -40,6 +40,7 @@ pub mod dump;
 pub mod embed;
 pub mod error;
 pub mod executable;
+pub mod form;
 pub mod graph;
 pub mod header;
 pub mod heap;
