@@ -280,6 +280,11 @@ fn leb128(mut n: u64) -> ([u8; 10], usize) {
     (out, k + 1)
 }
 
+/// The text of a name in a form.
+pub fn text(name: &[u8]) -> &str {
+    std::str::from_utf8(name).expect("names are encoded from text")
+}
+
 /// One value of a [`Form`].
 #[derive(Clone, Copy)]
 pub struct Node<'f> {
@@ -300,9 +305,12 @@ pub enum View<'f> {
         bytes: &'f [u8],
         multibyte: bool,
     },
-    Symbol(&'f str),
-    Uninterned(&'f str),
-    Subr(&'f str),
+    /// A name's bytes (UTF-8: names are encoded from text; see
+    /// [`Node::as_symbol`]), left unchecked so that walking a form costs
+    /// no validation.
+    Symbol(&'f [u8]),
+    Uninterned(&'f [u8]),
+    Subr(&'f [u8]),
     BoolVector {
         len: u64,
         bytes: &'f [u8],
@@ -335,10 +343,6 @@ impl<'f> Node<'f> {
         let (len, start) = self.len_at(at);
         let end = start + len as usize;
         (&self.bytes[start..end], end)
-    }
-
-    fn text_at(&self, at: usize) -> &'f str {
-        std::str::from_utf8(self.bytes_at(at).0).expect("names are encoded from text")
     }
 
     fn word_at(&self, at: usize) -> u64 {
@@ -383,9 +387,9 @@ impl<'f> Node<'f> {
                     limbs: &self.bytes[start..start + 8 * limbs as usize],
                 }
             }
-            SYMBOL => View::Symbol(self.text_at(at)),
-            UNINTERNED => View::Uninterned(self.text_at(at)),
-            SUBR => View::Subr(self.text_at(at)),
+            SYMBOL => View::Symbol(self.bytes_at(at).0),
+            UNINTERNED => View::Uninterned(self.bytes_at(at).0),
+            SUBR => View::Subr(self.bytes_at(at).0),
             UNIBYTE | MULTIBYTE => View::Str {
                 bytes: self.bytes_at(at).0,
                 multibyte: self.bytes[self.at] == MULTIBYTE,
@@ -425,20 +429,20 @@ impl<'f> Node<'f> {
 
     pub fn as_symbol(&self) -> Option<&'f str> {
         match self.view() {
-            View::Symbol(name) => Some(name),
+            View::Symbol(name) => Some(text(name)),
             _ => None,
         }
     }
 
     pub fn is_nil(&self) -> bool {
-        self.as_symbol() == Some("nil")
+        matches!(self.view(), View::Symbol(b"nil"))
     }
 
     /// The elements of a proper list (none for `nil`), or `None`.
     pub fn as_list(&self) -> Option<Children<'f>> {
         match self.view() {
             View::Seq(Seq::List, items) => Some(items),
-            View::Symbol("nil") => Some(Children {
+            View::Symbol(b"nil") => Some(Children {
                 bytes: self.bytes,
                 at: self.at,
                 left: 0,
@@ -460,9 +464,9 @@ impl<'f> Node<'f> {
                 bytes: bytes.to_vec(),
                 multibyte,
             }),
-            View::Symbol(name) => Value::Symbol(name.into()),
-            View::Uninterned(name) => Value::Uninterned(name.into()),
-            View::Subr(name) => Value::Subr(name.into()),
+            View::Symbol(name) => Value::Symbol(text(name).into()),
+            View::Uninterned(name) => Value::Uninterned(text(name).into()),
+            View::Subr(name) => Value::Subr(text(name).into()),
             View::BoolVector { len, bytes } => Value::BoolVector {
                 len,
                 bytes: bytes.to_vec(),

@@ -19,7 +19,7 @@
 //! The [`writer`](crate::writer) assembles the dump from the symbol table and
 //! the streams.
 
-use crate::form::{Children, Form, Node, Seq, View, HASH_TABLE_META};
+use crate::form::{self, Children, Form, Node, Seq, View, HASH_TABLE_META};
 use crate::graph::NodeKind;
 use crate::image;
 use crate::lisp::LispType;
@@ -376,19 +376,24 @@ impl Heap {
 
     /// The interned symbol called `name`, created when new.
     pub fn intern(&mut self, name: &str) -> Word {
-        let hash = name_hash(name.as_bytes());
+        self.intern_bytes(name.as_bytes())
+    }
+
+    /// [`intern`](Heap::intern) by the name's bytes (UTF-8).
+    fn intern_bytes(&mut self, name: &[u8]) -> Word {
+        let hash = name_hash(name);
         if let Some(w) = self.find_symbol(hash, name) {
             return w;
         }
         let i = self.symbols.len() as u32;
-        self.symbols.push(name.as_bytes());
+        self.symbols.push(name);
         let word = Word::Obj(ObjRef {
             tag: LispType::Symbol,
             place: Place::Symbol(i),
         });
         let mut cells = Cells::default();
         // Keywords are constants bound to themselves.
-        if name.starts_with(':') && name.len() > 1 {
+        if name.starts_with(b":") && name.len() > 1 {
             cells.value = word;
         }
         self.symbols.set_cells(i as usize, cells);
@@ -398,10 +403,8 @@ impl Heap {
         word
     }
 
-    fn find_symbol(&self, hash: u64, name: &str) -> Option<Word> {
-        let e = *self
-            .by_name
-            .find(hash, |&e| self.table_name(e) == name.as_bytes())?;
+    fn find_symbol(&self, hash: u64, name: &[u8]) -> Option<Word> {
+        let e = *self.by_name.find(hash, |&e| self.table_name(e) == name)?;
         Some(if e & BUILTIN != 0 {
             Word::Builtin((e & !BUILTIN) as u16)
         } else {
@@ -456,7 +459,7 @@ impl Heap {
         let at = |tag, place| Word::Obj(ObjRef { tag, place });
         match node.view() {
             View::Int(n) => Word::Fixnum(n),
-            View::Symbol(name) => self.intern(name),
+            View::Symbol(name) => self.intern_bytes(name),
             View::Subr(name) => self.subr(name),
             View::Str { .. } => at(LispType::String, Place::Hot(hot)),
             View::Uninterned(_) => at(LispType::Symbol, Place::Hot(hot)),
@@ -472,10 +475,10 @@ impl Heap {
     }
 
     /// A built-in function by name (a symbol when there is none).
-    fn subr(&mut self, name: &str) -> Word {
-        match image::subr_index(name) {
+    fn subr(&mut self, name: &[u8]) -> Word {
+        match image::subr_index(form::text(name)) {
             Some(j) => Word::Subr(j as u16),
-            None => self.intern(name),
+            None => self.intern_bytes(name),
         }
     }
 
@@ -532,7 +535,7 @@ impl Heap {
     fn place(&mut self, node: Node) -> Word {
         match node.view() {
             View::Int(n) => Word::Fixnum(n),
-            View::Symbol(name) => self.intern(name),
+            View::Symbol(name) => self.intern_bytes(name),
             View::Subr(name) => self.subr(name),
             View::Str { bytes, multibyte } => self.string(bytes, multibyte),
             View::Float(x) => {
@@ -575,7 +578,7 @@ impl Heap {
                     }),
                 );
                 self.store(at + 2, Word::UNBOUND);
-                self.string(name.as_bytes(), !name.is_ascii());
+                self.string(name, !name.is_ascii());
                 word
             }
             View::Seq(kind @ (Seq::List | Seq::Dotted), parts) => {
@@ -812,7 +815,7 @@ impl Heap {
     fn add_constant(&mut self, value: Constant) -> Word {
         match value {
             Constant::Node(node) => self.place(node),
-            Constant::Subr(name) => self.subr(name),
+            Constant::Subr(name) => self.subr(name.as_bytes()),
         }
     }
 

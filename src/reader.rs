@@ -474,7 +474,7 @@ impl<R: Read> Reader<R> {
         let (mut count, mut kind) = (seq.items, Seq::List);
         if let Some(tail) = seq.tail {
             match self.form.node(tail).view() {
-                View::Symbol("nil") => self.form.truncate(tail),
+                View::Symbol(b"nil") => self.form.truncate(tail),
                 View::Seq(more @ (Seq::List | Seq::Dotted), items) => {
                     count += items.len();
                     kind = more;
