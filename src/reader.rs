@@ -338,6 +338,10 @@ impl<R: Read> Reader<R> {
         }
         let result = self.token_inner();
         self.depth -= 1;
+        // A sequence's header holds its length in 32 bits.
+        if self.form.len() > u32::MAX as usize {
+            return Err(self.error("a form of more than 4 GiB"));
+        }
         result
     }
 
