@@ -11,18 +11,21 @@
 //! read, depth first from the form (an object's parts follow it, so related
 //! objects sit together), and its bytes go to the [`Scratch`] streams; only
 //! the symbol table stays in memory, because later forms change a symbol's
-//! cells. A first walk over the form sizes every value in it, so an object
-//! is written whole, its parts' places known, before its parts are placed.
+//! cells. The form is placed from its compact encoding (a [`Form`], as the
+//! reader produces it; [`Value`]s given to the heap are encoded first). An
+//! object is written whole before its parts are placed: a walk over each
+//! part sizes it, so the parts' places are known in advance.
 //! A value a later binding replaces stays in the dump, unreachable.
 //! The [`writer`](crate::writer) assembles the dump from the symbol table and
 //! the streams.
 
+use crate::form::{self, Children, Form, Node, Seq, View, HASH_TABLE_META};
 use crate::graph::NodeKind;
 use crate::image;
 use crate::lisp::LispType;
 use crate::objlayout::{self as ol, fixnum, PvecKind};
 use crate::scratch::{pending, Pending, Scratch};
-use crate::value::{multibyte_chars, HashTableValue, Value};
+use crate::value::{multibyte_chars, Value};
 use hashbrown::HashTable;
 
 /// Why a heap cannot be loaded further.
@@ -316,10 +319,6 @@ pub struct Heap {
     sealed: Option<Word>,
     /// A pseudovector with more slots than its header can say.
     too_many: Option<(&'static str, usize)>,
-    /// The form being placed: each node's size, in placement order, and
-    /// the next node to place.
-    sizes: Vec<Size>,
-    cursor: usize,
 }
 
 /// Marks a built-in symbol in the symbol table.
@@ -357,8 +356,6 @@ impl Heap {
             placements: Placements::default(),
             sealed: None,
             too_many: None,
-            sizes: Vec::new(),
-            cursor: 0,
         }
     }
 
@@ -379,19 +376,24 @@ impl Heap {
 
     /// The interned symbol called `name`, created when new.
     pub fn intern(&mut self, name: &str) -> Word {
-        let hash = name_hash(name.as_bytes());
+        self.intern_bytes(name.as_bytes())
+    }
+
+    /// [`intern`](Heap::intern) by the name's bytes (UTF-8).
+    fn intern_bytes(&mut self, name: &[u8]) -> Word {
+        let hash = name_hash(name);
         if let Some(w) = self.find_symbol(hash, name) {
             return w;
         }
         let i = self.symbols.len() as u32;
-        self.symbols.push(name.as_bytes());
+        self.symbols.push(name);
         let word = Word::Obj(ObjRef {
             tag: LispType::Symbol,
             place: Place::Symbol(i),
         });
         let mut cells = Cells::default();
         // Keywords are constants bound to themselves.
-        if name.starts_with(':') && name.len() > 1 {
+        if name.starts_with(b":") && name.len() > 1 {
             cells.value = word;
         }
         self.symbols.set_cells(i as usize, cells);
@@ -401,10 +403,8 @@ impl Heap {
         word
     }
 
-    fn find_symbol(&self, hash: u64, name: &str) -> Option<Word> {
-        let e = *self
-            .by_name
-            .find(hash, |&e| self.table_name(e) == name.as_bytes())?;
+    fn find_symbol(&self, hash: u64, name: &[u8]) -> Option<Word> {
+        let e = *self.by_name.find(hash, |&e| self.table_name(e) == name)?;
         Some(if e & BUILTIN != 0 {
             Word::Builtin((e & !BUILTIN) as u16)
         } else {
@@ -452,77 +452,33 @@ impl Heap {
         }
     }
 
-    /// Places a value as a form of its own.
-    pub fn add(&mut self, value: &Value) -> Word {
-        self.sizes.clear();
-        self.sizes.reserve_exact(count_parted(value));
-        sizes(value, &mut self.sizes);
-        self.cursor = 0;
-        let word = self.place(value);
-        debug_assert_eq!(
-            self.cursor,
-            self.sizes.len(),
-            "every value with parts placed once"
-        );
-        if self.sizes.capacity() > 1 << 16 {
-            self.sizes = Vec::new();
-        }
-        word
-    }
-
-    /// The word of `value` once placed with its hot objects from word
-    /// `hot` and its cold items from unit `cold` on (interning its symbol
-    /// if it is one).
-    fn predict(&mut self, value: &Value, hot: u32, cold: u32) -> Word {
+    /// The word of `node` once placed with its hot objects from word `hot`
+    /// and its cold items from unit `cold` on (interning its symbol if it
+    /// is one).
+    fn predict(&mut self, node: Node, hot: u32, cold: u32) -> Word {
         let at = |tag, place| Word::Obj(ObjRef { tag, place });
-        match value {
-            Value::Int(n) => Word::Fixnum(*n),
-            Value::Symbol(_) | Value::Subr(_) => self.place_atom(value),
-            Value::Str(_) => at(LispType::String, Place::Hot(hot)),
-            Value::Uninterned(_) => at(LispType::Symbol, Place::Hot(hot)),
-            Value::Float(_) => at(LispType::Float, Place::Cold(cold)),
-            Value::BoolVector { .. } => at(LispType::Vectorlike, Place::Cold(cold)),
-            Value::List(items, tail) if items.is_empty() => self.predict(tail, hot, cold),
-            Value::List(..) => at(LispType::Cons, Place::Hot(hot)),
-            Value::Vector(_)
-            | Value::Record(_)
-            | Value::ByteCode(_)
-            | Value::CharTable(_)
-            | Value::SubCharTable(_)
-            | Value::Bignum(_)
-            | Value::HashTable(_) => at(LispType::Vectorlike, Place::Hot(hot)),
-        }
-    }
-
-    /// A symbol or subr.
-    fn place_atom(&mut self, value: &Value) -> Word {
-        match value {
-            Value::Subr(name) => match image::subr_index(name) {
-                Some(j) => Word::Subr(j as u16),
-                None => self.intern(name),
+        match node.view() {
+            View::Int(n) => Word::Fixnum(n),
+            View::Symbol(name) => self.intern_bytes(name),
+            View::Subr(name) => self.subr(name),
+            View::Str { .. } => at(LispType::String, Place::Hot(hot)),
+            View::Uninterned(_) => at(LispType::Symbol, Place::Hot(hot)),
+            View::Float(_) => at(LispType::Float, Place::Cold(cold)),
+            View::BoolVector { .. } => at(LispType::Vectorlike, Place::Cold(cold)),
+            View::Seq(kind @ (Seq::List | Seq::Dotted), parts) => match list_parts(kind, parts) {
+                (items, Some(tail)) if items.len() == 0 => self.predict(tail, hot, cold),
+                (items, None) if items.len() == 0 => Word::NIL,
+                _ => at(LispType::Cons, Place::Hot(hot)),
             },
-            Value::Symbol(name) => self.intern(name),
-            _ => unreachable!("symbols and subrs"),
+            View::Seq(..) | View::Bignum { .. } => at(LispType::Vectorlike, Place::Hot(hot)),
         }
     }
 
-    /// The size of `value`, the next to place (at the cursor when it has
-    /// parts).
-    fn next_size(&self, value: &Value) -> Size {
-        self.size_at(value, self.cursor)
-    }
-
-    /// The size of `value`, listed at `node` when it has parts.
-    fn size_at(&self, value: &Value, node: usize) -> Size {
-        if has_parts(value) {
-            self.sizes[node]
-        } else {
-            let (hot, cold) = own_size(value);
-            Size {
-                hot,
-                cold,
-                nodes: 0,
-            }
+    /// A built-in function by name (a symbol when there is none).
+    fn subr(&mut self, name: &[u8]) -> Word {
+        match image::subr_index(form::text(name)) {
+            Some(j) => Word::Subr(j as u16),
+            None => self.intern_bytes(name),
         }
     }
 
@@ -576,15 +532,13 @@ impl Heap {
     }
 
     /// Places a value (and everything in it, depth first).
-    fn place(&mut self, value: &Value) -> Word {
-        if has_parts(value) {
-            self.cursor += 1;
-        }
-        match value {
-            Value::Int(n) => Word::Fixnum(*n),
-            Value::Symbol(_) | Value::Subr(_) => self.place_atom(value),
-            Value::Str(s) => self.string(&s.bytes, s.multibyte),
-            Value::Float(x) => {
+    fn place(&mut self, node: Node) -> Word {
+        match node.view() {
+            View::Int(n) => Word::Fixnum(n),
+            View::Symbol(name) => self.intern_bytes(name),
+            View::Subr(name) => self.subr(name),
+            View::Str { bytes, multibyte } => self.string(bytes, multibyte),
+            View::Float(x) => {
                 self.placements
                     .add(("cold", NodeKind::Object(LispType::Float), None), 8);
                 let at = self
@@ -595,20 +549,15 @@ impl Heap {
                     place: Place::Cold(at),
                 })
             }
-            Value::Bignum(n) => {
+            View::Bignum { negative, limbs } => {
                 let (at, word) = self.hot(
                     LispType::Vectorlike,
                     ol::BIGNUM_SIZE,
                     Some(PvecKind::Bignum),
                 );
-                let limbs = n.magnitude().to_u64_digits();
-                let count = if n.sign() == num_bigint::Sign::Minus {
-                    -(limbs.len() as i64)
-                } else {
-                    limbs.len() as i64
-                };
-                let bytes: Vec<u8> = limbs.iter().flat_map(|l| l.to_le_bytes()).collect();
-                let data = u64::from(self.raw(&bytes, false));
+                let count = (limbs.len() / 8) as i64;
+                let count = if negative { -count } else { count };
+                let data = u64::from(self.raw(limbs, false));
                 let operand = data | u64::from(count as i32 as u32) << 29;
                 let s = &mut self.scratch;
                 s.set_pending(at, Pending::new(pending::BIGNUM_HEADER, 0));
@@ -616,7 +565,7 @@ impl Heap {
                 s.set_pending(at + 2, Pending::new(pending::BIGNUM_PTR, data));
                 word
             }
-            Value::Uninterned(name) => {
+            View::Uninterned(name) => {
                 let (at, word) = self.hot(LispType::Symbol, image::SYMBOL_SIZE, None);
                 // The name string follows.
                 let name_at = at + (image::SYMBOL_SIZE / 8) as u32;
@@ -629,65 +578,72 @@ impl Heap {
                     }),
                 );
                 self.store(at + 2, Word::UNBOUND);
-                self.string(name.as_bytes(), !name.is_ascii());
+                self.string(name, !name.is_ascii());
                 word
             }
-            Value::List(items, tail) => {
-                if items.is_empty() {
-                    return self.place(tail);
+            View::Seq(kind @ (Seq::List | Seq::Dotted), parts) => {
+                let (items, tail) = list_parts(kind, parts);
+                let len = items.len();
+                if len == 0 {
+                    return tail.map_or(Word::NIL, |tail| self.place(tail));
                 }
                 let mut head = None;
                 let mut cold = self.scratch.cold_units();
-                for (k, item) in items.iter().enumerate() {
+                for (k, item) in items.enumerate() {
                     let (at, word) = self.hot(LispType::Cons, ol::CONS_SIZE, None);
                     head.get_or_insert(word);
-                    let size = self.next_size(item);
+                    let size = size(item);
                     let car = self.predict(item, at + 2, cold);
                     let next = at + 2 + size.hot;
                     cold += size.cold;
-                    let cdr = if k + 1 < items.len() {
+                    let cdr = if k + 1 < len {
                         Word::Obj(ObjRef {
                             tag: LispType::Cons,
                             place: Place::Hot(next),
                         })
                     } else {
-                        self.predict(tail, next, cold)
+                        tail.map_or(Word::NIL, |tail| self.predict(tail, next, cold))
                     };
                     self.store(at, car);
                     self.store(at + 1, cdr);
                     self.place_rest(item);
                 }
-                self.place_rest(tail);
+                if let Some(tail) = tail {
+                    self.place_rest(tail);
+                }
                 head.expect("a cons")
             }
-            Value::Vector(items) => {
+            View::Seq(Seq::Vector, items) => {
                 let size = 8 + 8 * items.len() as u64;
                 let (at, word) = self.hot(LispType::Vectorlike, size, Some(PvecKind::NormalVector));
                 self.scratch.set(at, items.len() as u64);
-                self.slots(at + 1, items.iter());
+                self.slots(at + 1, items);
                 word
             }
-            Value::Record(items) => self.pseudo(PvecKind::Record, "record", items),
-            Value::ByteCode(items) => self.pseudo(PvecKind::Compiled, "byte-code object", items),
-            Value::CharTable(items) => self.pseudo(PvecKind::CharTable, "char-table", items),
-            Value::SubCharTable(items) => {
-                let int = |v: Option<&Value>| match v {
-                    Some(Value::Int(n)) => *n as i32,
+            View::Seq(Seq::Record, items) => self.pseudo(PvecKind::Record, "record", items),
+            View::Seq(Seq::ByteCode, items) => {
+                self.pseudo(PvecKind::Compiled, "byte-code object", items)
+            }
+            View::Seq(Seq::CharTable, items) => {
+                self.pseudo(PvecKind::CharTable, "char-table", items)
+            }
+            View::Seq(Seq::SubCharTable, mut items) => {
+                let mut int = || match items.next().map(|n| n.view()) {
+                    Some(View::Int(n)) => n as i32,
                     _ => 0,
                 };
-                let (depth, min_char) = (int(items.first()), int(items.get(1)));
-                let slots = items.get(2..).unwrap_or(&[]);
-                let size = 16 + 8 * slots.len() as u64;
+                let (depth, min_char) = (int(), int());
+                let size = 16 + 8 * items.len() as u64;
                 let kind = PvecKind::SubCharTable;
                 let (at, word) = self.hot(LispType::Vectorlike, size, Some(kind));
-                self.header(at, kind, "sub-char-table", slots.len(), 1);
+                self.header(at, kind, "sub-char-table", items.len(), 1);
                 let head = u64::from(depth as u32) | u64::from(min_char as u32) << 32;
                 self.scratch.set(at + 1, head);
-                self.slots(at + 2, slots.iter());
+                self.slots(at + 2, items);
                 word
             }
-            Value::BoolVector { len, bytes } => {
-                let size = bool_vector_size(*len);
+            View::BoolVector { len, bytes } => {
+                let size = bool_vector_size(len);
                 let kind = Some(PvecKind::BoolVector);
                 let tag = LispType::Vectorlike;
                 self.placements
@@ -703,22 +659,20 @@ impl Heap {
                     place: Place::Cold(at),
                 })
             }
-            Value::HashTable(h) => self.hash_table(h),
+            View::Seq(Seq::HashTable, items) => self.hash_table(items),
         }
     }
 
     /// Stores the words of `items` in the slots from `at` on, then places
     /// them (after the object holding the slots, which must be the last
     /// placed).
-    fn slots<'v>(&mut self, at: u32, items: impl Iterator<Item = &'v Value> + Clone) {
-        let mut node = self.cursor;
+    fn slots(&mut self, at: u32, items: Children) {
         let mut hot = self.scratch.hot_words() as u32;
         let mut cold = self.scratch.cold_units();
         for (i, item) in items.clone().enumerate() {
-            let size = self.size_at(item, node);
+            let size = size(item);
             let word = self.predict(item, hot, cold);
             self.store(at + i as u32, word);
-            node += size.nodes as usize;
             hot += size.hot;
             cold += size.cold;
         }
@@ -729,18 +683,18 @@ impl Heap {
 
     /// Places what [`predict`](Heap::predict) did not: everything but an
     /// atom (a fixnum, symbol or subr, whose word the prediction is).
-    fn place_rest(&mut self, value: &Value) {
-        if !matches!(value, Value::Int(_) | Value::Symbol(_) | Value::Subr(_)) {
-            self.place(value);
+    fn place_rest(&mut self, node: Node) {
+        if !matches!(node.view(), View::Int(_) | View::Symbol(_) | View::Subr(_)) {
+            self.place(node);
         }
     }
 
     /// A pseudovector whose slots are all Lisp values.
-    fn pseudo(&mut self, kind: PvecKind, what: &'static str, items: &[Value]) -> Word {
+    fn pseudo(&mut self, kind: PvecKind, what: &'static str, items: Children) -> Word {
         let size = 8 + 8 * items.len() as u64;
         let (at, word) = self.hot(LispType::Vectorlike, size, Some(kind));
         self.header(at, kind, what, items.len(), 0);
-        self.slots(at + 1, items.iter());
+        self.slots(at + 1, items);
         word
     }
 
@@ -764,20 +718,21 @@ impl Heap {
         word
     }
 
-    fn hash_table(&mut self, h: &HashTableValue) -> Word {
+    /// A hash table from its elements (see [`Seq::HashTable`]).
+    fn hash_table(&mut self, mut items: Children) -> Word {
         use ol::hash_table as t;
-        let test = self.intern(&h.test);
-        let weakness = match &h.weakness {
-            Some(w) => self.intern(w),
-            None => Word::NIL,
-        };
+        let mut meta = items.by_ref().take(HASH_TABLE_META);
+        let mut name = || meta.next().and_then(|n| n.as_symbol()).unwrap_or("nil");
+        let (test_name, weakness, purecopy) = (name(), name(), name() != "nil");
+        let test = self.intern(test_name);
+        let weakness = self.intern(weakness);
         let kind = PvecKind::HashTable;
         let (at, word) = self.hot(LispType::Vectorlike, t::SIZE, Some(kind));
         self.hash_tables.push(at);
         let rest = t::SIZE / 8 - 1 - t::LISP_SLOTS;
         self.header(at, kind, "hash table", t::LISP_SLOTS as usize, rest);
         let slot = |offset: u64| at + (offset / 8) as u32;
-        let count = h.data.len() as u64;
+        let count = items.len() as u64 / 2;
         self.store(slot(t::WEAK), weakness);
         // Frozen: no buckets; `index` holds the bucket count to rebuild.
         self.store(slot(t::INDEX), Word::Fixnum((count as i64).max(1)));
@@ -786,10 +741,10 @@ impl Heap {
         s.set(slot(t::NEXT_FREE), u64::MAX);
         s.set(
             slot(t::PURECOPY),
-            u64::from(h.purecopy) | (0.8125f32.to_bits() as u64) << 32,
+            u64::from(purecopy) | (0.8125f32.to_bits() as u64) << 32,
         );
         s.set(slot(t::REHASH_SIZE), u64::from(1.5f32.to_bits()));
-        let function = if h.test == "equal" { "equal" } else { "eq" };
+        let function = if test_name == "equal" { "equal" } else { "eq" };
         let j = image::subr_index(function).expect("built-in test function");
         let function = Pending::new(pending::EMACS_PTR, image::functions() + 8 * j as u64);
         s.set_pending(slot(t::CMPFN), function);
@@ -806,7 +761,7 @@ impl Heap {
         let (kv, _) = self.hot(LispType::Vectorlike, size, Some(PvecKind::NormalVector));
         debug_assert_eq!(kv, kv_at);
         self.scratch.set(kv, 2 * count);
-        self.slots(kv + 1, h.data.iter().flat_map(|(k, v)| [k, v]));
+        self.slots(kv + 1, items);
         word
     }
 
@@ -840,19 +795,35 @@ impl Heap {
 
     /// Sets a symbol's value cell (and marks it special when `special`).
     pub fn set_value(&mut self, name: &str, value: &Value, special: bool) {
+        self.bind_value(
+            name,
+            Constant::Node(Form::from_value(value).root()),
+            special,
+        );
+    }
+
+    /// [`set_value`](Heap::set_value) to a constant of a form.
+    fn bind_value(&mut self, name: &str, value: Constant, special: bool) {
         let symbol = self.intern(name);
-        let word = self.add(value);
+        let word = self.add_constant(value);
         self.update_cells(symbol, |cells| {
             cells.value = word;
             cells.special |= special;
         });
     }
 
+    fn add_constant(&mut self, value: Constant) -> Word {
+        match value {
+            Constant::Node(node) => self.place(node),
+            Constant::Subr(name) => self.subr(name.as_bytes()),
+        }
+    }
+
     /// Loads one top-level form of a file: a binding now, any other form
     /// into the heap and onto `kept`.
-    fn load_form(&mut self, form: &Value, kept: &mut Vec<u64>) {
+    fn load_form(&mut self, form: Node, kept: &mut Vec<u64>) {
         if !self.bind(form) {
-            let word = self.add(form);
+            let word = self.place(form);
             reserve(kept, 1);
             kept.push(word.pack());
         }
@@ -867,27 +838,28 @@ impl Heap {
     }
 
     /// Applies a binding form; false when `form` is not one.
-    fn bind(&mut self, form: &Value) -> bool {
+    fn bind(&mut self, form: Node) -> bool {
         let Some(items) = form.as_list() else {
             return false;
         };
-        let Some(head) = items.first().and_then(Value::as_symbol) else {
+        let item = |i: usize| items.clone().nth(i);
+        let Some(head) = item(0).and_then(|h| h.as_symbol()) else {
             return false;
         };
-        let arg_symbol = |i: usize| items.get(i).and_then(Value::as_symbol);
+        let arg_symbol = |i: usize| item(i).and_then(|s| s.as_symbol());
         match (head, items.len()) {
             ("setq", n) if n % 2 == 1 && n > 1 => {
-                let pairs: Vec<(String, Value)> = items[1..]
-                    .chunks(2)
-                    .map(|p| (p[0].as_symbol().map(str::to_string), constant(&p[1])))
-                    .map(|(s, v)| s.map(|s| (s, v)))
-                    .collect::<Option<_>>()
-                    .unwrap_or_default();
-                if pairs.is_empty() {
+                let pairs = || {
+                    let mut rest = items.clone().skip(1);
+                    std::iter::from_fn(move || Some((rest.next()?, rest.next()?)))
+                };
+                // Every pair binds a symbol, or the form is kept as it is.
+                if !pairs().all(|(s, _)| s.as_symbol().is_some()) {
                     return false;
                 }
-                for (name, value) in pairs {
-                    self.set_value(&name, &value, false);
+                for (symbol, value) in pairs() {
+                    let name = symbol.as_symbol().expect("checked");
+                    self.bind_value(name, constant_of(value), false);
                 }
                 true
             }
@@ -895,8 +867,8 @@ impl Heap {
                 let Some(name) = arg_symbol(1) else {
                     return false;
                 };
-                match items.get(2) {
-                    Some(value) => self.set_value(name, &constant(value), true),
+                match item(2) {
+                    Some(value) => self.bind_value(name, constant_of(value), true),
                     None => {
                         let symbol = self.intern(name);
                         self.update_cells(symbol, |cells| cells.special = true);
@@ -905,21 +877,22 @@ impl Heap {
                 true
             }
             ("put", 4) | ("defalias", 3..=4) | ("fset", 3) => {
-                let (Some(Value::Symbol(name)), true) = (
-                    quoted(&items[1]),
-                    head != "put" || quoted(&items[2]).and_then(Value::as_symbol).is_some(),
-                ) else {
+                let target = item(1).and_then(quoted).and_then(|s| s.as_symbol());
+                let property = item(2).and_then(quoted).filter(|p| p.as_symbol().is_some());
+                let (Some(name), true) = (target, head != "put" || property.is_some()) else {
                     return false;
                 };
                 let symbol = self.intern(name);
-                if head == "put" {
-                    let property = self.add(quoted(&items[2]).expect("checked"));
-                    let value = self.add(&constant(&items[3]));
+                if let (Some(property), Some(value)) = (property.filter(|_| head == "put"), item(3))
+                {
+                    let property = self.place(property);
+                    let value = self.add_constant(constant_of(value));
                     let plist = self.cells(symbol).map_or(Word::NIL, |c| c.plist);
                     let plist = self.list(&[property, value], plist);
                     self.update_cells(symbol, |cells| cells.plist = plist);
                 } else {
-                    let function = self.add(&constant(&items[2]));
+                    let function = item(2).expect("three elements");
+                    let function = self.add_constant(constant_of(function));
                     self.update_cells(symbol, |cells| cells.function = function);
                 }
                 true
@@ -933,7 +906,7 @@ impl Heap {
     pub fn load_forms(&mut self, file: &str, forms: &[Value]) {
         let mut kept = Vec::new();
         for form in forms {
-            self.load_form(form, &mut kept);
+            self.load_form(Form::from_value(form).root(), &mut kept);
         }
         self.finish_file(file, kept);
     }
@@ -948,10 +921,10 @@ impl Heap {
             let mut reader = crate::reader::Reader::open(path)?;
             let mut kept = Vec::new();
             loop {
-                match reader.read_next() {
+                match reader.next_form() {
                     Ok(Some(form)) => {
                         forms_total += 1;
-                        self.load_form(&form, &mut kept);
+                        self.load_form(form, &mut kept);
                         if self.is_full() {
                             return Err(format!("{}: {FULL}", path.display()));
                         }
@@ -982,99 +955,57 @@ impl Heap {
     }
 }
 
-/// What a value takes once placed, with everything in it: hot words, cold
-/// 8-byte units, and values with parts (counted as [`sizes`] lists them).
+/// What a value takes once placed, with everything in it: hot words and
+/// cold 8-byte units.
 #[derive(Debug, Clone, Copy, Default)]
 struct Size {
     hot: u32,
     cold: u32,
-    nodes: u32,
 }
 
-/// The values a value's placement places after it, in order.
-fn children(value: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {
-    match value {
-        Value::List(items, tail) => Box::new(items.iter().chain([&**tail])),
-        Value::Vector(items)
-        | Value::Record(items)
-        | Value::ByteCode(items)
-        | Value::CharTable(items) => Box::new(items.iter()),
-        Value::SubCharTable(items) => Box::new(items.iter().skip(2)),
-        Value::HashTable(h) => Box::new(h.data.iter().flat_map(|(k, v)| [k, v])),
-        _ => Box::new(std::iter::empty()),
+/// A list's elements and its final cdr (`None` for `nil`).
+fn list_parts(kind: Seq, parts: Children) -> (Children, Option<Node>) {
+    match kind {
+        Seq::Dotted => parts
+            .split_last()
+            .map_or((parts, None), |(items, tail)| (items, Some(tail))),
+        _ => (parts, None),
     }
 }
 
-/// Whether a value holds other values (and so has an entry in the list
-/// [`sizes`] makes; a value without parts gives its size itself).
-fn has_parts(value: &Value) -> bool {
-    matches!(
-        value,
-        Value::List(..)
-            | Value::Vector(_)
-            | Value::Record(_)
-            | Value::ByteCode(_)
-            | Value::CharTable(_)
-            | Value::SubCharTable(_)
-            | Value::HashTable(_)
-    )
-}
-
-/// Values with parts in `value`, itself included.
-fn count_parted(value: &Value) -> usize {
-    if !has_parts(value) {
-        return 0;
-    }
-    1 + children(value).map(count_parted).sum::<usize>()
-}
-
-/// Hot words and cold units of `value` itself, without its parts.
-fn own_size(value: &Value) -> (u32, u32) {
+/// The size of `node` once placed: its own and its parts' (the values its
+/// placement places after it).
+fn size(node: Node) -> Size {
     let units = |bytes: u64| bytes.div_ceil(8) as u32;
-    match value {
-        Value::List(items, _) => (2 * items.len() as u32, 0),
-        Value::Str(s) => (4, units(s.bytes.len() as u64 + 1)),
-        Value::Uninterned(name) => (10, units(name.len() as u64 + 1)),
-        Value::Float(_) => (0, 1),
-        Value::BoolVector { len, .. } => (0, units(bool_vector_size(*len))),
-        Value::Bignum(n) => (3, n.magnitude().bits().div_ceil(64) as u32),
-        Value::Vector(items)
-        | Value::Record(items)
-        | Value::ByteCode(items)
-        | Value::CharTable(items) => (1 + items.len() as u32, 0),
-        Value::SubCharTable(items) => (2 + items.len().saturating_sub(2) as u32, 0),
-        Value::HashTable(h) => (17 + 2 * h.data.len() as u32, 0),
-        Value::Int(_) | Value::Symbol(_) | Value::Subr(_) => (0, 0),
-    }
-}
-
-/// Appends the [`Size`] of `value` and of every value with parts in it,
-/// in the order [`Heap::place`] places them (a value before what it
-/// holds): `value`'s.
-fn sizes(value: &Value, out: &mut Vec<Size>) -> Size {
-    let (hot, cold) = own_size(value);
-    if !has_parts(value) {
-        return Size {
-            hot,
-            cold,
-            nodes: 0,
-        };
-    }
-    let me = out.len();
-    out.push(Size::default());
-    let mut size = Size {
-        hot,
-        cold,
-        nodes: 1,
+    let (hot, cold) = match node.view() {
+        View::Str { bytes, .. } => (4, units(bytes.len() as u64 + 1)),
+        View::Uninterned(name) => (10, units(name.len() as u64 + 1)),
+        View::Float(_) => (0, 1),
+        View::BoolVector { len, .. } => (0, units(bool_vector_size(len))),
+        View::Bignum { limbs, .. } => (3, units(limbs.len() as u64)),
+        View::Int(_) | View::Symbol(_) | View::Subr(_) => (0, 0),
+        View::Seq(kind, parts) => {
+            let (hot, skip) = match kind {
+                Seq::List => (2 * parts.len(), 0),
+                Seq::Dotted => (2 * (parts.len() - 1), 0),
+                Seq::SubCharTable => (2 + parts.len().saturating_sub(2), 2),
+                Seq::HashTable => (17 + parts.len() - HASH_TABLE_META, HASH_TABLE_META),
+                _ => (1 + parts.len(), 0),
+            };
+            let own = Size {
+                hot: hot as u32,
+                cold: 0,
+            };
+            return parts.skip(skip).fold(own, |total, part| {
+                let s = size(part);
+                Size {
+                    hot: total.hot.saturating_add(s.hot),
+                    cold: total.cold.saturating_add(s.cold),
+                }
+            });
+        }
     };
-    for child in children(value) {
-        let s = sizes(child, out);
-        size.hot = size.hot.saturating_add(s.hot);
-        size.cold = size.cold.saturating_add(s.cold);
-        size.nodes += s.nodes;
-    }
-    out[me] = size;
-    size
+    Size { hot, cold }
 }
 
 /// Bytes of a bool-vector of `len` bits: header, length, the bits.
@@ -1088,28 +1019,45 @@ fn name_hash(name: &[u8]) -> u64 {
 }
 
 /// `'X` or `#'X` gives X.
-fn quoted(form: &Value) -> Option<&Value> {
-    match form.as_list() {
-        Some([Value::Symbol(q), x]) if q == "quote" || q == "function" => Some(x),
+fn quoted(form: Node) -> Option<Node> {
+    let mut items = form.as_list()?;
+    let (q, x) = (items.next()?, items.next()?);
+    match (q.as_symbol(), items.next()) {
+        (Some("quote" | "function"), None) => Some(x),
         _ => None,
     }
 }
 
+/// What a binding stores: a form, or a built-in function.
+enum Constant<'f> {
+    Node(Node<'f>),
+    Subr(&'f str),
+}
+
 /// The value of a form as far as constants go (see the module doc).
-pub fn constant(form: &Value) -> Value {
+fn constant_of(form: Node) -> Constant {
     if let Some(x) = quoted(form) {
-        return x.clone();
+        return Constant::Node(x);
     }
-    if let Some([Value::Symbol(f), arg]) = form.as_list() {
-        if f == "symbol-function" {
-            if let Some(Value::Symbol(name)) = quoted(arg) {
+    if let Some(mut items) = form.as_list() {
+        if let (Some(f), Some(arg), None) = (items.next(), items.next(), items.next()) {
+            let name = quoted(arg).and_then(|q| q.as_symbol());
+            if let (Some("symbol-function"), Some(name)) = (f.as_symbol(), name) {
                 if image::subr_index(name).is_some() {
-                    return Value::Subr(name.clone());
+                    return Constant::Subr(name);
                 }
             }
         }
     }
-    form.clone()
+    Constant::Node(form)
+}
+
+/// [`constant_of`] a [`Value`].
+pub fn constant(form: &Value) -> Value {
+    match constant_of(Form::from_value(form).root()) {
+        Constant::Node(node) => node.to_value(),
+        Constant::Subr(name) => Value::Subr(name.into()),
+    }
 }
 
 /// Buckets of an obarray holding `symbols` symbols: about two per bucket, odd.

@@ -19,8 +19,8 @@
 //!
 //! [`peak`] measures the heap a run uses, for the memory budget tests.
 //!
-//! The reference dumper and runtime: [`reader`] and [`value`] (Emacs Lisp
-//! read syntax), [`heap`], [`scratch`], [`objlayout`], [`image`] and [`writer`] (writing
+//! The reference dumper and runtime: [`reader`], [`form`] and [`value`]
+//! (Emacs Lisp read syntax), [`heap`], [`scratch`], [`objlayout`], [`image`] and [`writer`] (writing
 //! dumps), [`loader`] (loading them back), [`origin`] (where a runtime
 //! finds its dump: a file, or its own executable).
 //!
@@ -40,6 +40,7 @@ pub mod dump;
 pub mod embed;
 pub mod error;
 pub mod executable;
+pub mod form;
 pub mod graph;
 pub mod header;
 pub mod heap;

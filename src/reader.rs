@@ -5,8 +5,12 @@
 //! Source bytes are decoded as UTF-8; bytes that are not valid UTF-8 become
 //! raw-byte characters, as Emacs's own `utf-8` decoding makes them. The
 //! source is read as a stream (`.el.gz` unpacked on the fly), a few KiB at
-//! a time, so reading holds one form, never a file's whole text.
+//! a time, so reading holds one form, never a file's whole text; and the
+//! form is read into a compact [`Form`] ([`Reader::next_form`], what the
+//! dumper places from), decoded to a [`Value`] for whoever wants the tree
+//! ([`Reader::read_next`]).
 
+use crate::form::{self, Form, Node, Seq, View, SEQ_HEADER};
 use crate::value::{
     byte8_to_char, char_is_byte8, decode_char, push_char, HashTableValue, LispString, Value,
 };
@@ -115,16 +119,19 @@ pub struct Reader<R> {
     newlines: usize,
     /// The first error reading the source: reported where it happened.
     io_error: Option<std::io::Error>,
-    /// Elements of the lists and vectors being read, innermost last: each
-    /// gets a vector of exactly its length when it closes.
-    stack: Vec<Value>,
+    /// The form being read (each value read is appended to it).
+    form: Form,
     /// The bytes of the symbol or number being read.
     name: Vec<u8>,
     depth: usize,
-    labels: HashMap<u64, Value>,
+    /// The encodings of `#N=` labels.
+    labels: HashMap<u64, Vec<u8>>,
 }
+
+/// What the reader met next.
 enum Token {
-    Value(Value),
+    /// A value, appended to the form.
+    Value,
     Close(u8),
     Dot,
 }
@@ -159,7 +166,7 @@ impl<R: Read> Reader<R> {
             base: 0,
             newlines: 0,
             io_error: None,
-            stack: Vec::new(),
+            form: Form::default(),
             name: Vec::new(),
             depth: 0,
             labels: HashMap::new(),
@@ -233,10 +240,21 @@ impl<R: Read> Reader<R> {
 
     /// The next top-level form, or `None` at the end of the text.
     pub fn read_next(&mut self) -> Result<Option<Value>, ReadError> {
+        Ok(self.next_form()?.map(|form| form.to_value()))
+    }
+
+    /// The next top-level form, encoded (valid until the next call), or
+    /// `None` at the end of the text.
+    pub fn next_form(&mut self) -> Result<Option<Node<'_>>, ReadError> {
+        self.form.clear();
         match self.token()? {
             None if self.io_error.is_some() => Err(self.error("")),
             None => Ok(None),
-            Some(Token::Value(v)) => Ok(Some(v)),
+            Some(Token::Value) => {
+                // Held while the form is placed: no room beyond its length.
+                self.form.shrink();
+                Ok(Some(self.form.root()))
+            }
             Some(Token::Close(c)) => Err(self.error(format!("unexpected `{}`", c as char))),
             Some(Token::Dot) => Err(self.error("unexpected `.`")),
         }
@@ -301,9 +319,10 @@ impl<R: Read> Reader<R> {
         }
     }
 
-    fn read_value(&mut self, what: &str) -> Result<Value, ReadError> {
+    /// Reads one value (appended to the form).
+    fn read_value(&mut self, what: &str) -> Result<(), ReadError> {
         match self.token()? {
-            Some(Token::Value(v)) => Ok(v),
+            Some(Token::Value) => Ok(()),
             Some(Token::Close(c)) => {
                 Err(self.error(format!("unexpected `{}` in {what}", c as char)))
             }
@@ -319,6 +338,10 @@ impl<R: Read> Reader<R> {
         }
         let result = self.token_inner();
         self.depth -= 1;
+        // A sequence's header holds its length in 32 bits.
+        if self.form.len() > u32::MAX as usize {
+            return Err(self.error("a form of more than 4 GiB"));
+        }
         result
     }
 
@@ -333,16 +356,29 @@ impl<R: Read> Reader<R> {
             '(' | '[' | ')' | ']' | '"' | '\'' | '`' | ',' | '?' | '#' | '.'
         );
         if !punctuation || (ch == '.' && !self.dot_ends()) {
-            return Ok(Some(Token::Value(self.read_atom()?)));
+            self.read_atom(false)?;
+            return Ok(Some(Token::Value));
         }
         // Every punctuation character is one byte.
         self.at += 1;
-        let value = match ch {
-            '(' => self.read_seq(b')')?.into_list(),
-            '[' => Value::Vector(self.read_seq(b']')?.items),
+        match ch {
+            '(' => {
+                let seq = self.read_seq(b')')?;
+                self.close_list(seq);
+            }
+            '[' => {
+                let seq = self.read_seq(b']')?;
+                self.close_as(seq, Seq::Vector);
+            }
             ')' => return Ok(Some(Token::Close(b')'))),
             ']' => return Ok(Some(Token::Close(b']'))),
-            '"' => Value::Str(self.read_string()?),
+            '"' => {
+                // Read straight into the form.
+                let mut form = std::mem::take(&mut self.form);
+                let read = form.push_string_with(|bytes| self.read_string(bytes));
+                self.form = form;
+                read?;
+            }
             '\'' => self.quoted("quote")?,
             '`' => self.quoted("`")?,
             ',' => {
@@ -353,14 +389,18 @@ impl<R: Read> Reader<R> {
                     self.quoted(",")?
                 }
             }
-            '?' => self.read_char_literal()?,
-            '#' => match self.read_hash()? {
-                Some(v) => v,
-                None => return self.token_inner(),
-            },
+            '?' => {
+                let c = self.read_char_literal()?;
+                self.form.push_int(c);
+            }
+            '#' => {
+                if !self.read_hash()? {
+                    return self.token_inner();
+                }
+            }
             _ => return Ok(Some(Token::Dot)),
-        };
-        Ok(Some(Token::Value(value)))
+        }
+        Ok(Some(Token::Value))
     }
 
     /// Whether the `.` about to be read stands alone (ends at a delimiter).
@@ -375,33 +415,27 @@ impl<R: Read> Reader<R> {
         }
     }
 
-    fn quoted(&mut self, head: &str) -> Result<Value, ReadError> {
-        let v = self.read_value("a quoted form")?;
-        Ok(Value::list(vec![Value::sym(head), v]))
+    /// `(HEAD X)`, X read next.
+    fn quoted(&mut self, head: &str) -> Result<(), ReadError> {
+        let at = self.form.open();
+        self.form.push_symbol(head);
+        self.read_value("a quoted form")?;
+        self.form.close(at, Seq::List, 2);
+        Ok(())
     }
 
-    fn read_seq(&mut self, close: u8) -> Result<Seq, ReadError> {
-        let start = self.stack.len();
-        let tail = self.read_items(close, start);
-        if tail.is_err() {
-            self.stack.truncate(start);
-        }
-        let tail = tail?;
-        let items = self.stack.drain(start..).collect();
-        if start == 0 && self.stack.capacity() > 1 << 12 {
-            // A giant list's room goes once it is read.
-            self.stack = Vec::new();
-        }
-        Ok(Seq { items, tail })
-    }
-
-    /// Reads the elements up to `close` onto the stack (above `start`): the
-    /// final cdr.
-    fn read_items(&mut self, close: u8, start: usize) -> Result<Value, ReadError> {
+    /// Reads the elements up to `close` into the form, after a sequence
+    /// header for the caller to complete.
+    fn read_seq(&mut self, close: u8) -> Result<OpenSeq, ReadError> {
+        let mut seq = OpenSeq {
+            at: self.form.open(),
+            items: 0,
+            tail: None,
+        };
         loop {
             match self.token()? {
-                Some(Token::Value(v)) => self.stack.push(v),
-                Some(Token::Close(c)) if c == close => return Ok(Value::nil()),
+                Some(Token::Value) => seq.items += 1,
+                Some(Token::Close(c)) if c == close => return Ok(seq),
                 Some(Token::Close(c)) => {
                     return Err(self.error(format!(
                         "`{}` closes a `{}`",
@@ -410,34 +444,70 @@ impl<R: Read> Reader<R> {
                     )))
                 }
                 Some(Token::Dot) if close == b')' => {
-                    if self.stack.len() == start {
+                    if seq.items == 0 {
                         return Err(self.error("`.` at the start of a list"));
                     }
-                    let tail = self.read_value("a dotted list")?;
+                    seq.tail = Some(self.form.len());
+                    self.read_value("a dotted list")?;
                     match self.token()? {
-                        Some(Token::Close(b')')) => return Ok(tail),
+                        Some(Token::Close(b')')) => return Ok(seq),
                         _ => return Err(self.error("more than one object after `.`")),
                     }
                 }
-                Some(Token::Dot) => self.stack.push(Value::sym(".")),
+                Some(Token::Dot) => {
+                    self.form.push_symbol(".");
+                    seq.items += 1;
+                }
                 None => return Err(self.error(format!("end of input inside `{}`", open_of(close)))),
             }
         }
     }
 
-    /// After `#`: `None` when the syntax is skipped (`#@N`, `#!`).
-    fn read_hash(&mut self) -> Result<Option<Value>, ReadError> {
+    /// Completes a sequence as `kind` from its elements (a final cdr
+    /// after a dot is dropped).
+    fn close_as(&mut self, seq: OpenSeq, kind: Seq) {
+        if let Some(tail) = seq.tail {
+            self.form.truncate(tail);
+        }
+        self.form.close(seq.at, kind, seq.items);
+    }
+
+    /// Completes a list: `nil` when empty, a tail that is a list merged
+    /// into it, a `nil` tail dropped.
+    fn close_list(&mut self, seq: OpenSeq) {
+        let (mut count, mut kind) = (seq.items, Seq::List);
+        if let Some(tail) = seq.tail {
+            match self.form.node(tail).view() {
+                View::Symbol(b"nil") => self.form.truncate(tail),
+                View::Seq(more @ (Seq::List | Seq::Dotted), items) => {
+                    count += items.len();
+                    kind = more;
+                    self.form.unwrap_seq(tail);
+                }
+                _ => (count, kind) = (count + 1, Seq::Dotted),
+            }
+        }
+        if count == 0 {
+            self.form.truncate(seq.at);
+            self.form.push_symbol("nil");
+        } else {
+            self.form.close(seq.at, kind, count);
+        }
+    }
+
+    /// After `#`: false when the syntax is skipped (`#@N`, `#!`), else
+    /// the value read is appended.
+    fn read_hash(&mut self) -> Result<bool, ReadError> {
         let c = self.expect_char("`#` syntax")?;
         let ch = char::from_u32(c).unwrap_or('\0');
-        Ok(Some(match ch {
+        match ch {
             '\'' => self.quoted("function")?,
-            ':' => match self.read_atom()? {
-                Value::Symbol(name) => Value::Uninterned(name),
-                Value::Uninterned(name) => Value::Uninterned(name),
-                other => Value::Uninterned(other.to_lisp_string()),
-            },
-            '#' => Value::sym(""),
-            '[' => Value::ByteCode(self.read_seq(b']')?.items),
+            ':' => self.read_atom(true)?,
+            '#' => self.form.push_symbol(""),
+            '[' => {
+                let seq = self.read_seq(b']')?;
+                self.close_as(seq, Seq::ByteCode);
+            }
             '^' => {
                 let sub = self.byte(0) == Some(b'^');
                 if sub {
@@ -446,12 +516,19 @@ impl<R: Read> Reader<R> {
                 if self.next_char() != Some(u32::from(b'[')) {
                     return Err(self.error("`#^` must be followed by `[`"));
                 }
-                let items = self.read_seq(b']')?.items;
-                if !sub {
-                    Value::CharTable(items)
-                } else if matches!(items.as_slice(), [Value::Int(_), Value::Int(_), ..]) {
-                    Value::SubCharTable(items)
+                let seq = self.read_seq(b']')?;
+                let at = seq.at;
+                let kind = if sub {
+                    Seq::SubCharTable
                 } else {
+                    Seq::CharTable
+                };
+                self.close_as(seq, kind);
+                let View::Seq(_, mut items) = self.form.node(at).view() else {
+                    unreachable!("a sequence was read");
+                };
+                let mut int = || matches!(items.next().map(|n| n.view()), Some(View::Int(_)));
+                if sub && !(int() && int()) {
                     return Err(
                         self.error("a sub-char-table starts with its depth and first character")
                     );
@@ -460,12 +537,20 @@ impl<R: Read> Reader<R> {
             '(' => {
                 // A string with text properties: keep the string.
                 let seq = self.read_seq(b')')?;
-                seq.items.into_iter().next().unwrap_or_else(Value::nil)
+                let first = seq.at + SEQ_HEADER;
+                if seq.items == 0 {
+                    self.form.truncate(seq.at);
+                    self.form.push_symbol("nil");
+                } else {
+                    let end = self.form.node(first).end();
+                    self.form.truncate(end);
+                    self.form.move_down(first, seq.at);
+                }
             }
-            '$' => Value::nil(),
+            '$' => self.form.push_symbol("nil"),
             '!' => {
                 self.skip_line();
-                return Ok(None);
+                return Ok(false);
             }
             '@' => {
                 let digits = self.take_while(|b| b.is_ascii_digit());
@@ -476,7 +561,7 @@ impl<R: Read> Reader<R> {
                     // The count includes the one character after the digits.
                     self.skip_bytes(n);
                 }
-                return Ok(None);
+                return Ok(false);
             }
             '&' => {
                 let digits = self.take_while(|b| b.is_ascii_digit());
@@ -486,7 +571,9 @@ impl<R: Read> Reader<R> {
                 if self.next_char() != Some(u32::from(b'"')) {
                     return Err(self.error("`#&N` must be followed by a string"));
                 }
-                let s = self.read_string()?;
+                let mut bytes = Vec::new();
+                let multibyte = self.read_string(&mut bytes)?;
+                let s = LispString { bytes, multibyte };
                 let bytes: Vec<u8> = s.char_iter().map(|c| (c & 0xFF) as u8).collect();
                 if bytes.len() as u64 != len.div_ceil(8) {
                     return Err(self.error("bool-vector string has the wrong length"));
@@ -497,19 +584,27 @@ impl<R: Read> Reader<R> {
                         *last &= (1u8 << (len % 8)) - 1;
                     }
                 }
-                Value::BoolVector { len, bytes }
+                self.form.push_value(&Value::BoolVector { len, bytes });
             }
             's' => {
                 if self.next_char() != Some(u32::from(b'(')) {
                     return Err(self.error("`#s` must be followed by `(`"));
                 }
-                let items = self.read_seq(b')')?.items;
-                if items.first().and_then(Value::as_symbol) == Some("hash-table") {
-                    self.hash_table(&items[1..])?
-                } else if items.is_empty() {
-                    return Err(self.error("empty record"));
-                } else {
-                    Value::Record(items)
+                let seq = self.read_seq(b')')?;
+                let at = seq.at;
+                self.close_as(seq, Seq::Record);
+                let View::Seq(_, mut items) = self.form.node(at).view() else {
+                    unreachable!("a sequence was read");
+                };
+                match items.next() {
+                    Some(name) if name.as_symbol() == Some("hash-table") => {
+                        let plist: Vec<Value> = items.map(|n| n.to_value()).collect();
+                        let table = self.hash_table(&plist)?;
+                        self.form.truncate(at);
+                        self.form.push_value(&table);
+                    }
+                    Some(_) => {}
+                    None => return Err(self.error("empty record")),
                 }
             }
             'x' | 'X' => self.read_radix(16)?,
@@ -526,20 +621,23 @@ impl<R: Read> Reader<R> {
                         self.read_radix(n as u32)?
                     }
                     Some('=') => {
-                        let v = self.read_value("a `#N=` label")?;
-                        self.labels.insert(n, v.clone());
-                        v
+                        let at = self.form.len();
+                        self.read_value("a `#N=` label")?;
+                        self.labels.insert(n, self.form.bytes_from(at).to_vec());
                     }
-                    Some('#') => self
-                        .labels
-                        .get(&n)
-                        .cloned()
-                        .ok_or_else(|| self.error(format!("undefined label #{n}#")))?,
+                    Some('#') => {
+                        let value = self
+                            .labels
+                            .get(&n)
+                            .ok_or_else(|| self.error(format!("undefined label #{n}#")))?;
+                        self.form.extend(value);
+                    }
                     _ => return Err(self.error("unknown `#N` syntax")),
                 }
             }
             _ => return Err(self.error(format!("unknown `#{ch}` syntax"))),
-        }))
+        }
+        Ok(true)
     }
 
     fn hash_table(&self, plist: &[Value]) -> Result<Value, ReadError> {
@@ -590,7 +688,8 @@ impl<R: Read> Reader<R> {
         String::from_utf8_lossy(&taken).into_owned()
     }
 
-    fn read_radix(&mut self, radix: u32) -> Result<Value, ReadError> {
+    /// An integer in base `radix` (appended).
+    fn read_radix(&mut self, radix: u32) -> Result<(), ReadError> {
         let token = self.take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'+');
         let (negative, digits) = match token.as_bytes().first() {
             Some(b'-') => (true, &token[1..]),
@@ -599,13 +698,21 @@ impl<R: Read> Reader<R> {
         };
         let n = BigInt::from_str_radix(digits, radix)
             .map_err(|_| self.error(format!("invalid base-{radix} integer `{token}`")))?;
-        Ok(Value::integer(if negative { -n } else { n }))
+        self.form
+            .push_value(&Value::integer(if negative { -n } else { n }));
+        Ok(())
     }
 
-    fn read_string(&mut self) -> Result<LispString, ReadError> {
+    /// Reads a string literal's bytes onto `bytes` (growing it by
+    /// [`form::room`]): whether it is multibyte.
+    fn read_string(&mut self, bytes: &mut Vec<u8>) -> Result<bool, ReadError> {
         // Characters in the internal encoding; a unibyte string's are
         // ASCII or raw bytes, narrowed to bytes at the end.
-        let mut bytes: Vec<u8> = Vec::new();
+        let start = bytes.len();
+        let push = |bytes: &mut Vec<u8>, c| {
+            form::room(bytes, 5);
+            push_char(bytes, c);
+        };
         let (mut force_multibyte, mut force_singlebyte) = (false, false);
         loop {
             let c = self.expect_char("a string")?;
@@ -647,19 +754,19 @@ impl<R: Read> Reader<R> {
                 if modifiers != 0 {
                     return Err(self.error("invalid modifier in string"));
                 }
-                push_char(&mut bytes, ch);
+                push(bytes, ch);
             } else {
                 if char_is_byte8(c) {
                     force_singlebyte = true;
                 } else if c >= 0x80 {
                     force_multibyte = true;
                 }
-                push_char(&mut bytes, c);
+                push(bytes, c);
             }
         }
         let _ = force_singlebyte;
         if !force_multibyte {
-            let (mut from, mut to) = (0, 0);
+            let (mut from, mut to) = (start, start);
             while from < bytes.len() {
                 let (c, len) = decode_char(&bytes[from..]);
                 bytes[to] = (c & 0xFF) as u8;
@@ -667,18 +774,14 @@ impl<R: Read> Reader<R> {
             }
             bytes.truncate(to);
         }
-        bytes.shrink_to_fit();
-        Ok(LispString {
-            bytes,
-            multibyte: force_multibyte,
-        })
+        Ok(force_multibyte)
     }
 
-    fn read_char_literal(&mut self) -> Result<Value, ReadError> {
+    fn read_char_literal(&mut self) -> Result<i64, ReadError> {
         let c = self.expect_char("a character literal")?;
         let c = if c == u32::from(b'\\') {
             match self.read_escape(false)? {
-                Some(u32::MAX) => return Ok(Value::Int(-1)),
+                Some(u32::MAX) => return Ok(-1),
                 escaped => escaped.unwrap_or(u32::from(b' ')),
             }
         } else {
@@ -689,7 +792,7 @@ impl<R: Read> Reader<R> {
         if char_is_byte8(ch) {
             ch &= 0xFF;
         }
-        Ok(Value::Int(i64::from(ch | modifiers)))
+        Ok(i64::from(ch | modifiers))
     }
 
     /// After a backslash. `None` for the ignored `\<newline>` and `\<space>`
@@ -824,19 +927,38 @@ impl<R: Read> Reader<R> {
         })
     }
 
-    fn read_atom(&mut self) -> Result<Value, ReadError> {
-        // Gathered in the reader's own buffer, so the name gets exactly its
-        // length.
+    /// Reads a symbol or a number (appended): after `#:` (`uninterned`)
+    /// an uninterned symbol, named by the number's printed form if the
+    /// name reads as one.
+    fn read_atom(&mut self, uninterned: bool) -> Result<(), ReadError> {
+        // Gathered in the reader's own buffer, reused for the next atom.
         let mut name = std::mem::take(&mut self.name);
         name.clear();
-        let atom = self.read_atom_into(&mut name);
+        let number = self.read_atom_into(&mut name);
+        if let Ok(number) = &number {
+            let text = match number {
+                Some(n) if !uninterned => {
+                    self.form.push_value(n);
+                    None
+                }
+                Some(n) => Some(n.to_lisp_string()),
+                None => Some(String::from_utf8_lossy(&name).into_owned()),
+            };
+            match text {
+                Some(text) if uninterned => self.form.push_uninterned(&text),
+                Some(text) => self.form.push_symbol(&text),
+                None => {}
+            }
+        }
         if name.capacity() <= MAX_KEPT_NAME {
             self.name = name;
         }
-        atom
+        number.map(drop)
     }
 
-    fn read_atom_into(&mut self, name: &mut Vec<u8>) -> Result<Value, ReadError> {
+    /// Reads the bytes of a symbol or number into `name`: the number, if
+    /// it is one.
+    fn read_atom_into(&mut self, name: &mut Vec<u8>) -> Result<Option<Value>, ReadError> {
         let mut escaped = false;
         while let Some((c, len)) = self.peek_char() {
             if c <= 0x20 || c == NO_BREAK_SPACE || (c < 0x80 && b"\"';()[]#`,".contains(&(c as u8)))
@@ -852,24 +974,18 @@ impl<R: Read> Reader<R> {
                 push_char(name, c);
             }
         }
-        if !escaped {
-            if let Some(n) = parse_number(name) {
-                return Ok(n);
-            }
-        }
-        Ok(Value::Symbol(String::from_utf8_lossy(name).into_owned()))
+        Ok(if escaped { None } else { parse_number(name) })
     }
 }
 
-struct Seq {
-    items: Vec<Value>,
-    tail: Value,
-}
-
-impl Seq {
-    fn into_list(self) -> Value {
-        Value::list_with_tail(self.items, self.tail)
-    }
+/// A sequence read into the form, its header not yet complete.
+struct OpenSeq {
+    /// Where its header is.
+    at: usize,
+    /// Its elements before a dot.
+    items: usize,
+    /// Where the final cdr after a dot is.
+    tail: Option<usize>,
 }
 
 fn open_of(close: u8) -> char {

@@ -1,6 +1,7 @@
-//! Emacs Lisp data as plain Rust values: what the reader produces, what the
-//! dumper stores and what the loader decodes back, plus an Emacs-style
-//! printer (`prin1`).
+//! Emacs Lisp data as plain Rust values: what the reader gives (decoded
+//! from the compact [`Form`](crate::form::Form) it reads into), what the
+//! heap is given to store and what the loader decodes back, plus an
+//! Emacs-style printer (`prin1`).
 //!
 //! Lists are kept flat (`List(items, tail)`) so that long lists never
 //! recurse; strings keep Emacs's internal byte encoding and their
