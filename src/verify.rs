@@ -19,7 +19,6 @@ use crate::tables::{
     split_packed, DumpRelocTable, EmacsRelocValue, ObjectStart, ObjectStartTable, RelocKind,
 };
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::TryRecvError;
 use std::sync::OnceLock;
 
 /// How many offending entries a failed check keeps as examples.
@@ -332,16 +331,9 @@ fn verify_on_two_threads(
             }
             let v = Verifier::new(dump, numbering);
             let scanned = v.take_shares(&shares[..scans], next_scan, None);
-            // Polled, not waited for: a sleeping thread that the other
-            // wakes is often queued on the waker's CPU, and the two then
-            // take turns on it. Nothing arrives only if the other thread
-            // panicked.
-            loop {
-                match receive_index.try_recv() {
-                    Ok(()) => break,
-                    Err(TryRecvError::Empty) => std::thread::yield_now(),
-                    Err(TryRecvError::Disconnected) => return [scanned, Default::default()],
-                }
+            // Nothing arrives only if the other thread panicked.
+            if receive_index.recv().is_err() {
+                return [scanned, Default::default()];
             }
             let index = index_cell.get().and_then(Option::as_ref);
             [scanned, v.take_shares(shares, next_reloc, index)]
