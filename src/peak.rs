@@ -48,10 +48,21 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let new = System.realloc(ptr, layout, new_size);
-        if !new.is_null() {
+        if new.is_null() {
+            return new;
+        }
+        let old_size = layout.size();
+        if new == ptr {
+            // Grown or shrunk in place: only the difference changes hands.
+            if new_size > old_size {
+                grew(new_size - old_size);
+            } else {
+                shrank(old_size - new_size);
+            }
+        } else {
             // A moving realloc holds both blocks for a moment.
             grew(new_size);
-            shrank(layout.size());
+            shrank(old_size);
         }
         new
     }

@@ -16,7 +16,7 @@ mod relocate;
 mod stats;
 mod verify;
 
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 // Counts heap bytes so that `PDMP_PEAK_HEAP=1` can report the peak (the
@@ -87,19 +87,7 @@ fn run() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    // What `Cli::try_parse` does, except that the command definition (11
-    // subcommands and their arguments) is not dropped: the process ends
-    // soon, and freeing its few hundred heap blocks one by one is a
-    // noticeable share of a short run such as `pdmp info`.
-    let mut command = Cli::command();
-    let parsed = match command.try_get_matches_from_mut(std::env::args_os()) {
-        Ok(mut matches) => {
-            Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut command))
-        }
-        Err(error) => Err(error),
-    };
-    std::mem::forget(command);
-    let cli = match parsed {
+    let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) if error.use_stderr() => {
             eprintln!("pdmp: error: {}", one_line(&error.render().to_string()));
