@@ -6,9 +6,11 @@
 # definitions are renamed (`(defun foo` -> `(defun foo--copyN`), so a copy adds
 # new symbols instead of rebinding old ones. For each size: time to dump
 # (read + heap + write) and to load (relocating, and at the preferred base) per
-# MB of dump, by hyperfine; and the heap (malloc, by heaptrack) of the runtime,
-# `pdmp info`, `pdmp verify` and the dumper against the file size (the
-# dumper from 100 MB on by its own counter, PDMP_PEAK_HEAP=1).
+# MB of dump, by hyperfine; and the peak heap of the runtime (malloc, by
+# heaptrack), `pdmp info`, `pdmp verify` and the dumper against the file size.
+# `pdmp` is linked statically on x86_64 Linux, where heaptrack's preloaded
+# library cannot reach it: its heap is its own counter's (PDMP_PEAK_HEAP=1,
+# src/peak.rs), which counts both blocks while a moving realloc copies.
 # Needs hyperfine, heaptrack, jq. Usage: bench/scale.sh [SIZE_MB...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +63,10 @@ heaptrack_own=$(heaptrack_peak /bin/true)
 heap_of() { # command... -> peak heap bytes of the command itself
   echo $(($(heaptrack_peak "$@") - heaptrack_own))
 }
+counted_heap_of() { # pdmp arguments... -> peak heap bytes by pdmp's own counter
+  PDMP_PEAK_HEAP=1 "$pdmp" "$@" 2>&1 >/dev/null |
+    sed -n 's/^pdmp: peak heap: \([0-9]*\) bytes$/\1/p'
+}
 rss_of() { # command... -> max RSS bytes
   /usr/bin/time -f %M -o "$dir/rss" "$@" >/dev/null 2>&1
   echo $(($(cat "$dir/rss") * 1024))
@@ -86,16 +92,9 @@ for mb in "${sizes[@]}"; do
   l=$(mean "$dir/h.json" load)
   p=$(mean "$dir/h.json" pref)
   h_rt=$(heap_of "$runtime" "$dir/s.pdmp" --print abbrev-table-name-list)
-  h_info=$(heap_of "$pdmp" info "$dir/s.pdmp")
-  h_verify=$(heap_of "$pdmp" verify "$dir/s.pdmp")
-  if [ "$mb" -le 10 ]; then
-    h_dump=$(heap_of "$pdmp" dump -q -o "$dir/scratch.pdmp" "${files[@]}")
-  else
-    # heaptrack would take minutes on tens of millions of allocations: the
-    # dumper's own counting allocator (src/peak.rs) gives the same peak.
-    h_dump=$(PDMP_PEAK_HEAP=1 "$pdmp" dump -q -o "$dir/scratch.pdmp" "${files[@]}" 2>&1 >/dev/null |
-      sed -n 's/^pdmp: peak heap: \([0-9]*\) bytes$/\1/p')
-  fi
+  h_info=$(counted_heap_of info "$dir/s.pdmp")
+  h_verify=$(counted_heap_of verify "$dir/s.pdmp")
+  h_dump=$(counted_heap_of dump -q -o "$dir/scratch.pdmp" "${files[@]}")
   r_dump=$(rss_of "$pdmp" dump -q -o "$dir/scratch.pdmp" "${files[@]}")
   awk -v b="$bytes" -v f="$(wc -l < "$dir/src$mb")" -v d="$d" -v l="$l" -v p="$p" \
     -v ld="$(median "$dir/h.json" load)" -v dd="$(median "$dir/h.json" dump)" \
