@@ -25,6 +25,7 @@ use crate::image;
 use crate::lisp::LispType;
 use crate::objlayout::{self as ol, fixnum, PvecKind};
 use crate::scratch::{pending, Pending, Scratch};
+use crate::segmented::{SegVec, StrArena};
 use crate::value::{multibyte_chars, Value};
 use hashbrown::HashTable;
 
@@ -194,16 +195,15 @@ impl Placements {
 /// The interned symbols the heap created, in creation order (the order of
 /// the obarray's chains): names in one byte arena; cells stored only for
 /// symbols whose cells are not the default (most symbols of a program are
-/// only named, never bound), found by symbol index in a small table.
+/// only named, never bound), found by symbol index in a small table. The
+/// tables grow by blocks, never moving what they hold (see [`crate::segmented`]).
 #[derive(Debug, Default)]
 pub struct Symbols {
-    names: Vec<u8>,
-    /// End of each symbol's name in `names`.
-    ends: Vec<u32>,
+    names: StrArena,
     /// The symbols with cells: index, with [`SPECIAL`] set when special.
-    bound_symbols: Vec<u32>,
+    bound_symbols: SegVec<u32>,
     /// Their value, function, plist (packed words).
-    bound: Vec<[u64; 3]>,
+    bound: SegVec<[u64; 3]>,
     /// Positions in `bound` by symbol index.
     by_symbol: HashTable<u32>,
 }
@@ -218,23 +218,19 @@ fn index_hash(i: u32) -> u64 {
 
 impl Symbols {
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.names.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.names.is_empty()
     }
 
     pub fn name(&self, i: usize) -> &[u8] {
-        let start = i.checked_sub(1).map_or(0, |j| self.ends[j] as usize);
-        &self.names[start..self.ends[i] as usize]
+        self.names.get(i)
     }
 
     fn push(&mut self, name: &[u8]) {
-        reserve(&mut self.names, name.len());
-        self.names.extend_from_slice(name);
-        reserve(&mut self.ends, 1);
-        self.ends.push(self.names.len() as u32);
+        self.names.push(name);
     }
 
     /// The position of symbol `i`'s cells in `bound`.
@@ -275,9 +271,7 @@ impl Symbols {
             None if cells == Cells::default() => {}
             None => {
                 let b = self.bound.len() as u32;
-                reserve(&mut self.bound, 1);
                 self.bound.push(words);
-                reserve(&mut self.bound_symbols, 1);
                 self.bound_symbols.push(i as u32 | special);
                 let bound_symbols = &self.bound_symbols;
                 self.by_symbol.insert_unique(index_hash(i as u32), b, |&b| {

@@ -20,7 +20,7 @@
 //! [`peak`] measures the heap a run uses, for the memory budget tests.
 //!
 //! The reference dumper and runtime: [`reader`], [`form`] and [`value`]
-//! (Emacs Lisp read syntax), [`heap`], [`scratch`], [`objlayout`], [`image`] and [`writer`] (writing
+//! (Emacs Lisp read syntax), [`heap`], [`scratch`], [`segmented`], [`objlayout`], [`image`] and [`writer`] (writing
 //! dumps), [`loader`] (loading them back), [`origin`] (where a runtime
 //! finds its dump: a file, or its own executable).
 //!
@@ -59,6 +59,7 @@ pub mod pvec;
 pub mod reader;
 pub mod relocate;
 pub mod scratch;
+pub mod segmented;
 pub mod stats;
 pub mod structural;
 pub mod summary;
