@@ -66,6 +66,7 @@ pub mod summary;
 pub mod symbol;
 pub mod symdiff;
 pub mod tables;
+pub mod tally;
 pub mod transform;
 pub mod value;
 pub mod verify;
