@@ -3,7 +3,7 @@
 //!
 //! The format layers follow the file: [`header`] parses and checks the
 //! header, [`tables`] gives zero-copy typed views of the relocation and
-//! object-start tables, [`dump`] ties them to the bytes with bounds-checked
+//! object-start tables ([`tally`] counts one in a single pass), [`dump`] ties them to the bytes with bounds-checked
 //! access; [`lisp`] and [`pvec`] name what the tables point at.
 //!
 //! On top of them, one module per job: [`summary`] (what `pdmp info`
@@ -66,6 +66,7 @@ pub mod summary;
 pub mod symbol;
 pub mod symdiff;
 pub mod tables;
+pub mod tally;
 pub mod transform;
 pub mod value;
 pub mod verify;

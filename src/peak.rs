@@ -5,20 +5,36 @@
 //! are not heap and are not counted.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+/// Whether the counters run: off until [`enable`], so that a run nobody
+/// measures pays no atomic updates on its thousands of small allocations.
+static ENABLED: AtomicBool = AtomicBool::new(false);
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
 /// The system allocator, counting live bytes and their high-water mark.
 pub struct Counting;
 
+/// Starts counting. Call it before anything is allocated that is freed
+/// later (the `pdmp` binary does, first thing in `main`, when
+/// `PDMP_PEAK_HEAP` is set).
+pub fn enable() {
+    ENABLED.store(true, Ordering::Relaxed);
+}
+
 fn grew(bytes: usize) {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return;
+    }
     let now = CURRENT.fetch_add(bytes, Ordering::Relaxed) + bytes;
     PEAK.fetch_max(now, Ordering::Relaxed);
 }
 
 fn shrank(bytes: usize) {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return;
+    }
     CURRENT.fetch_sub(bytes, Ordering::Relaxed);
 }
 
@@ -69,7 +85,7 @@ unsafe impl GlobalAlloc for Counting {
 }
 
 /// The most heap bytes live at once so far (0 unless [`Counting`] is the
-/// global allocator).
+/// global allocator and [`enable`] was called).
 pub fn peak() -> usize {
     PEAK.load(Ordering::Relaxed)
 }

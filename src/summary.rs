@@ -23,14 +23,13 @@ fn merge(a: ObjectCounts, b: ObjectCounts) -> ObjectCounts {
 /// Counts [`ObjectCounts`] for part of the object-starts table.
 ///
 /// The headers of the vectorlike objects lie scattered over the hot region,
-/// so reading each one is a cache (and often TLB) miss. Their offsets are
-/// gathered into a small batch first and the headers read in a tight loop
-/// afterwards: the loads are then independent and the processor overlaps
-/// dozens of misses instead of waiting for each one in turn.
+/// so reading each one is a cache (and often TLB) miss. The counting pass
+/// gathers their offsets into a small batch and the headers are read in a
+/// tight loop afterwards: the loads are then independent and the processor
+/// overlaps dozens of misses instead of waiting for each one in turn.
 fn count_objects(dump: &Dump<'_>, starts: ObjectStartTable<'_>) -> ObjectCounts {
     const BATCH: usize = 512;
     let bytes = dump.bytes();
-    let vectorlike = u32::from(LispType::Vectorlike.tag());
     let mut by_pvec = [0u64; 64];
     let mut unreadable_vectors = 0;
     let mut read_headers = |offsets: &[u64]| {
@@ -47,36 +46,20 @@ fn count_objects(dump: &Dump<'_>, starts: ObjectStartTable<'_>) -> ObjectCounts 
             }
         }
     };
-    // Four tallies, one per lane, so that runs of one tag (conses come in
-    // long runs) do not wait on each other's increments.
-    let mut tallies = [[0u64; 32]; 4];
     let mut batch = [0u64; BATCH];
     let mut pending = 0;
-    let (blocks, rest) = starts.raw_by_four();
-    for block in blocks {
-        for (tally, (offset, type_bits)) in tallies.iter_mut().zip(block) {
-            tally[type_bits as usize] += 1;
-            // Written always, kept only for vectorlikes: no branch to mispredict.
-            batch[pending % BATCH] = offset;
-            pending += usize::from(type_bits == vectorlike);
-        }
-        if pending > BATCH - 4 {
-            read_headers(&batch[..pending]);
-            pending = 0;
-        }
-    }
-    for (offset, type_bits) in rest {
-        tallies[0][type_bits as usize] += 1;
-        batch[pending % BATCH] = offset;
-        pending += usize::from(type_bits == vectorlike);
-    }
+    let vectorlike = u32::from(LispType::Vectorlike.tag());
+    let by_tag = starts
+        .tally([], Some(vectorlike), &mut |offset| {
+            batch[pending] = offset;
+            pending += 1;
+            if pending == BATCH {
+                read_headers(&batch);
+                pending = 0;
+            }
+        })
+        .by_type;
     read_headers(&batch[..pending]);
-    let mut by_tag = [0u64; 32];
-    for tally in tallies {
-        for (count, n) in by_tag.iter_mut().zip(tally) {
-            *count += n;
-        }
-    }
     (by_tag, by_pvec, unreadable_vectors)
 }
 
@@ -180,9 +163,12 @@ struct RelocPass {
 
 fn reloc_passes(dump: &Dump<'_>, bounds: [u64; 3]) -> Vec<RelocPass> {
     dump.dump_relocs()
-        .map(|(_, table)| RelocPass {
-            by_type: table.count_by_type(),
-            below: table.count_below(bounds),
+        .map(|(_, table)| {
+            let tally = table.tally(bounds, None, &mut |_| {});
+            RelocPass {
+                by_type: tally.by_type,
+                below: tally.below,
+            }
         })
         .collect()
 }

@@ -9,7 +9,7 @@ use crate::lisp::LispType;
 use std::marker::PhantomData;
 
 /// Bits of a packed dump relocation (and object start) entry.
-const OFFSET_BITS: u32 = 27;
+pub(crate) const OFFSET_BITS: u32 = 27;
 const ALIGNMENT_BITS: u32 = 2;
 
 /// A packed entry (dump relocation or object start) as `(offset, 5-bit type
@@ -351,7 +351,7 @@ impl Packed for DumpReloc {}
 impl Packed for ObjectStart {}
 
 /// Mask of the offset field of a packed entry.
-const OFFSET_MASK: u32 = (1 << OFFSET_BITS) - 1;
+pub(crate) const OFFSET_MASK: u32 = (1 << OFFSET_BITS) - 1;
 
 impl<'a, E: Packed> Table<'a, E> {
     /// Entries as `(offset, 5-bit type number)`, undecoded: for loops that
@@ -360,27 +360,6 @@ impl<'a, E: Packed> Table<'a, E> {
         self.bytes
             .chunks_exact(DUMP_RELOC_SIZE as usize)
             .map(|bytes| split_packed(le_u32(bytes)))
-    }
-
-    /// [`raw`](Self::raw) in blocks of four, then the last zero to three
-    /// entries: for tallies that keep four lanes.
-    #[allow(clippy::type_complexity)]
-    pub fn raw_by_four(
-        &self,
-    ) -> (
-        impl Iterator<Item = [(u64, u32); 4]> + 'a,
-        impl Iterator<Item = (u64, u32)> + 'a,
-    ) {
-        let blocks = self.bytes.chunks_exact(16);
-        let rest = blocks
-            .remainder()
-            .chunks_exact(4)
-            .map(|e| split_packed(le_u32(e)));
-        let blocks = blocks.map(|b| {
-            let word = |at: usize| split_packed(le_u32(&b[at..at + 4]));
-            [word(0), word(4), word(8), word(12)]
-        });
-        (blocks, rest)
     }
 
     /// Entry `index` as `(offset, 5-bit type number)`, undecoded, or `None`
@@ -392,49 +371,21 @@ impl<'a, E: Packed> Table<'a, E> {
         Some(split_packed(le_u32(bytes)))
     }
 
-    /// How many entries carry each 5-bit type number: one tight pass over
-    /// the raw bytes, four entries per step into four separate tallies (no
-    /// entry waits for the previous one's increment).
-    pub fn count_by_type(&self) -> [u64; 32] {
-        let mut counts = [0u64; 32];
-        // u32 tallies, flushed every 2^24 entries so none can overflow.
-        for part in self.bytes.chunks(4 << 24) {
-            let mut tallies = [[0u32; 32]; 4];
-            let mut blocks = part.chunks_exact(16);
-            for block in &mut blocks {
-                for (lane, tally) in tallies.iter_mut().enumerate() {
-                    tally[(le_u32(&block[lane * 4..]) >> OFFSET_BITS) as usize] += 1;
-                }
-            }
-            for word in blocks.remainder().chunks_exact(4).map(le_u32) {
-                counts[(word >> OFFSET_BITS) as usize] += 1;
-            }
-            for tally in tallies {
-                for (count, n) in counts.iter_mut().zip(tally) {
-                    *count += u64::from(n);
-                }
-            }
-        }
-        counts
+    /// One counting pass ([`crate::tally`]): entries by type number, entries
+    /// whose offset lies below each of `bounds`, and the offset of every
+    /// entry of type `select` passed to `selected`, in table order.
+    pub fn tally<const N: usize>(
+        &self,
+        bounds: [u64; N],
+        select: Option<u32>,
+        selected: &mut impl FnMut(u64),
+    ) -> crate::tally::Tally<N> {
+        crate::tally::tally(self.bytes, bounds, select, selected)
     }
 
-    /// Whether the offsets never decrease (true of every sound dump's
-    /// tables): one branch-free pass that the compiler vectorizes.
-    fn offsets_ascending(&self) -> bool {
-        let fields = |bytes: &'a [u8]| bytes.chunks_exact(4).map(|e| le_u32(e) & OFFSET_MASK);
-        let next = self.bytes.get(4..).unwrap_or_default();
-        // Descents counted in chunks whose sums fit the u32 lanes.
-        const CHUNK: usize = 4 << 16;
-        self.bytes
-            .chunks(CHUNK)
-            .zip(next.chunks(CHUNK))
-            .all(|(this, next)| {
-                fields(this)
-                    .zip(fields(next))
-                    .map(|(a, b)| u32::from(b < a))
-                    .sum::<u32>()
-                    == 0
-            })
+    /// How many entries carry each 5-bit type number.
+    pub fn count_by_type(&self) -> [u64; 32] {
+        self.tally([], None, &mut |_| {}).by_type
     }
 
     /// Whether the offsets strictly ascend, are 8-aligned and lie in one
@@ -481,40 +432,9 @@ impl<'a, E: Packed> Table<'a, E> {
         ok
     }
 
-    /// For each bound, how many entries have an offset below it: by binary
-    /// search when the offsets ascend, else a branch-free pass per bound
-    /// that the compiler vectorizes.
+    /// For each bound, how many entries have an offset below it.
     pub fn count_below<const N: usize>(&self, bounds: [u64; N]) -> [u64; N] {
-        // offset = field * 4, so offset < bound <=> field < ceil(bound / 4);
-        // fields have 27 bits, so clamping the limit to u32 changes nothing.
-        let limits = bounds.map(|b| u32::try_from(b.div_ceil(4)).unwrap_or(u32::MAX));
-        if self.offsets_ascending() {
-            let field = |i: usize| le_u32(&self.bytes[i * 4..]) & OFFSET_MASK;
-            return limits.map(|limit| {
-                let (mut low, mut high) = (0, self.bytes.len() / 4);
-                while low < high {
-                    let mid = low + (high - low) / 2;
-                    if field(mid) < limit {
-                        low = mid + 1;
-                    } else {
-                        high = mid;
-                    }
-                }
-                low as u64
-            });
-        }
-        let mut counts = [0u64; N];
-        // Sums of at most 2^16 ones fit the u32 lanes the loop vectorizes into.
-        for chunk in self.bytes.chunks(DUMP_RELOC_SIZE as usize * (1 << 16)) {
-            for (count, &limit) in counts.iter_mut().zip(&limits) {
-                let below: u32 = chunk
-                    .chunks_exact(4)
-                    .map(|entry| u32::from((le_u32(entry) & OFFSET_MASK) < limit))
-                    .sum();
-                *count += u64::from(below);
-            }
-        }
-        counts
+        self.tally(bounds, None, &mut |_| {}).below
     }
 }
 

@@ -65,6 +65,12 @@ enum Command {
 /// stdout.
 #[no_mangle]
 extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    // The heap counter runs only when asked for (the test of the variable
+    // frees what it allocated before counting starts).
+    let measure_peak = std::env::var_os("PDMP_PEAK_HEAP").is_some();
+    if measure_peak {
+        pdmp::peak::enable();
+    }
     // A panic must not unwind into C; 101 is the status Rust's start-up
     // gives a panicking `main`.
     let code = std::panic::catch_unwind(run).map_or(101, |code| {
@@ -73,7 +79,7 @@ extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> lib
             .find(|&n| ExitCode::from(n) == code)
             .map_or(1, i32::from)
     });
-    if std::env::var_os("PDMP_PEAK_HEAP").is_some() {
+    if measure_peak {
         eprintln!("pdmp: peak heap: {} bytes", pdmp::peak::peak());
     }
     std::process::exit(code)
