@@ -5,10 +5,11 @@ use crate::dump::{Dump, Regions};
 use crate::header::{Layout, Phase, DUMP_RELOC_SIZE, EMACS_RELOC_SIZE};
 use crate::lisp::{LispType, VectorHeader};
 use crate::pvec::PvecDetection;
-use crate::tables::{ObjectStartTable, RelocKind};
+use crate::tables::{DumpRelocTable, ObjectStartTable, RelocKind};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::ops::Range;
 use std::sync::mpsc::sync_channel;
+use std::sync::Mutex;
 
 /// Object starts by tag, vectorlikes by pvec type, unreadable vector headers.
 type ObjectCounts = ([u64; 32], [u64; 64], u64);
@@ -27,7 +28,8 @@ fn merge(a: ObjectCounts, b: ObjectCounts) -> ObjectCounts {
 /// gathers their offsets into a small batch and the headers are read in a
 /// tight loop afterwards: the loads are then independent and the processor
 /// overlaps dozens of misses instead of waiting for each one in turn.
-fn count_objects(dump: &Dump<'_>, starts: ObjectStartTable<'_>) -> ObjectCounts {
+/// `guide`: the counts by tag of the pieces counted before ([`crate::tally::tally_guided`]).
+fn count_objects(dump: &Dump<'_>, starts: ObjectStartTable<'_>, guide: &[u64; 32]) -> ObjectCounts {
     const BATCH: usize = 512;
     let bytes = dump.bytes();
     let mut by_pvec = [0u64; 64];
@@ -49,16 +51,17 @@ fn count_objects(dump: &Dump<'_>, starts: ObjectStartTable<'_>) -> ObjectCounts 
     let mut batch = [0u64; BATCH];
     let mut pending = 0;
     let vectorlike = u32::from(LispType::Vectorlike.tag());
-    let by_tag = starts
-        .tally([], Some(vectorlike), &mut |offset| {
-            batch[pending] = offset;
-            pending += 1;
-            if pending == BATCH {
-                read_headers(&batch);
-                pending = 0;
-            }
-        })
-        .by_type;
+    let mut select = |offset| {
+        batch[pending] = offset;
+        pending += 1;
+        if pending == BATCH {
+            read_headers(&batch);
+            pending = 0;
+        }
+    };
+    let by_tag =
+        crate::tally::tally_guided(starts.raw_bytes(), [], Some(vectorlike), &mut select, guide)
+            .by_type;
     read_headers(&batch[..pending]);
     (by_tag, by_pvec, unreadable_vectors)
 }
@@ -154,30 +157,204 @@ pub struct Summary {
     pub hash_list: Option<HashList>,
 }
 
-/// What the raw passes over one dump relocation table find: entries by
-/// type, and how many lie below the hot, discardable and cold bounds.
-struct RelocPass {
-    by_type: [u64; 32],
-    below: [u64; 3],
+/// What is known of a dump before its tables are counted: everything
+/// [`Summary`] holds but the counts of the relocation and object-start
+/// tables. [`Summary::of_overlapping`] hands it over while those are counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overview {
+    pub size: u64,
+    pub layout: Layout,
+    pub header_size: u64,
+    pub pvec_numbering: PvecDetection,
+    pub fingerprint: String,
+    pub trailing_bytes: u64,
+    pub regions: Regions,
+    /// Every table's place and size, in file order.
+    pub tables: Vec<TableSummary>,
+    pub byte_counts: ByteCounts,
+    pub emacs_relocs: Counts,
+    pub hash_list: Option<HashList>,
 }
 
-fn reloc_passes(dump: &Dump<'_>, bounds: [u64; 3]) -> Vec<RelocPass> {
-    dump.dump_relocs()
-        .map(|(_, table)| {
-            let tally = table.tally(bounds, None, &mut |_| {});
-            RelocPass {
-                by_type: tally.by_type,
-                below: tally.below,
+impl Overview {
+    fn of(dump: &Dump<'_>) -> Overview {
+        let header = dump.header();
+        let layout = header.layout;
+        let regions = dump.regions();
+        let mut tables: Vec<TableSummary> = dump
+            .dump_relocs()
+            .map(|(phase, table)| TableSummary {
+                name: phase.table_name(),
+                offset: table.offset,
+                count: table.len() as u64,
+                bytes: table.len() as u64 * DUMP_RELOC_SIZE,
+            })
+            .collect();
+        let starts = dump.object_starts();
+        tables.push(TableSummary {
+            name: "object_starts",
+            offset: starts.offset,
+            count: starts.len() as u64,
+            bytes: starts.len() as u64 * DUMP_RELOC_SIZE,
+        });
+        let emacs = dump.emacs_relocs();
+        tables.push(TableSummary {
+            name: "emacs_relocs",
+            offset: emacs.offset,
+            count: emacs.len() as u64,
+            bytes: emacs.len() as u64 * EMACS_RELOC_SIZE,
+        });
+        let mut emacs_kinds: Vec<(String, u64)> = Vec::new();
+        for reloc in emacs.iter() {
+            let name = reloc.value.kind_name();
+            match emacs_kinds.iter_mut().find(|(n, _)| n == name) {
+                Some((_, count)) => *count += 1,
+                None => emacs_kinds.push((name.to_string(), 1)),
             }
-        })
-        .collect()
+        }
+        emacs_kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Overview {
+            size: dump.size(),
+            layout,
+            header_size: layout.header_size(),
+            pvec_numbering: dump.pvec_numbering(),
+            fingerprint: header.fingerprint_hex(),
+            trailing_bytes: header.trailing_bytes,
+            regions,
+            tables,
+            byte_counts: ByteCounts {
+                header: regions.header.size,
+                hot: regions.hot.size,
+                discardable: regions.discardable_used,
+                cold: regions.cold.size,
+            },
+            emacs_relocs: Counts(emacs_kinds),
+            hash_list: header.hash_list.map(|offset| HashList {
+                offset,
+                length: dump.hash_list_len(),
+            }),
+        }
+    }
 }
 
-/// The share of the object starts the calling thread counts while a helper
-/// thread takes the relocation tables and the rest of the object starts:
-/// the relocation tables hold about twice as many entries, but each object
-/// start may send the reader to a vectorlike header on a page of its own.
-const CALLER_SHARE: (usize, usize) = (3, 5);
+/// Entries per piece of counting work. The two threads take pieces until
+/// none is left, so they finish within about one piece of each other
+/// whatever else each has to do; a piece is large enough that the vector
+/// pass, which learns the types it tracks anew in each, runs at speed.
+const PIECE: usize = 32 << 10;
+
+/// The counting work: every dump relocation table and the object-start
+/// table, cut into pieces of [`PIECE`] entries. The helper thread takes
+/// pieces from the front (the relocation tables first), the caller from the
+/// back (object starts), until they meet.
+struct Work<'a> {
+    dump: &'a Dump<'a>,
+    /// Lower bounds of hot, discardable and cold.
+    bounds: [u64; 3],
+    relocs: Vec<DumpRelocTable<'a>>,
+    starts: ObjectStartTable<'a>,
+    /// Entries per piece ([`PIECE`]; tests cut finer).
+    piece: usize,
+    /// Pieces of each relocation table, then of the object starts.
+    pieces: Vec<usize>,
+    /// The pieces not yet taken, by number in table order.
+    left: Mutex<Range<usize>>,
+}
+
+/// Of one dump relocation table: entries by type, and below each of the
+/// three region bounds.
+type RelocTally = ([u64; 32], [u64; 3]);
+
+/// What one thread counted.
+struct Counted {
+    /// Per relocation table.
+    relocs: Vec<RelocTally>,
+    objects: ObjectCounts,
+}
+
+impl<'a> Work<'a> {
+    fn new(dump: &'a Dump<'a>, piece: usize) -> Work<'a> {
+        let header = dump.header();
+        // Header::parse checked header size <= discardable_start <=
+        // cold_start: these are the offsets of hot, discardable and cold.
+        let bounds = [
+            header.layout.header_size(),
+            header.discardable_start,
+            header.cold_start,
+        ];
+        let relocs: Vec<DumpRelocTable<'a>> = dump.dump_relocs().map(|(_, t)| t).collect();
+        let starts = dump.object_starts();
+        let pieces: Vec<usize> = relocs
+            .iter()
+            .map(|t| t.len())
+            .chain([starts.len()])
+            .map(|len| len.div_ceil(piece))
+            .collect();
+        let total = pieces.iter().sum();
+        Work {
+            dump,
+            bounds,
+            relocs,
+            starts,
+            piece,
+            pieces,
+            left: Mutex::new(0..total),
+        }
+    }
+
+    /// Counts pieces, from the front or the back, until none is left.
+    fn count(&self, from_front: bool) -> Counted {
+        let mut counted = Counted {
+            relocs: vec![([0; 32], [0; 3]); self.relocs.len()],
+            objects: ([0; 32], [0; 64], 0),
+        };
+        loop {
+            let piece = {
+                // A thread that panicked holding the lock left the range whole.
+                let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
+                if from_front {
+                    left.next()
+                } else {
+                    left.next_back()
+                }
+            };
+            let Some(mut piece) = piece else {
+                return counted;
+            };
+            let mut table = 0;
+            while piece >= self.pieces[table] {
+                piece -= self.pieces[table];
+                table += 1;
+            }
+            let start = piece * self.piece;
+            match self.relocs.get(table) {
+                Some(relocs) => {
+                    let (_, rest) = relocs.split_at(start);
+                    let (part, _) = rest.split_at(self.piece);
+                    let (by_type, below) = &mut counted.relocs[table];
+                    let tally = crate::tally::tally_guided(
+                        part.raw_bytes(),
+                        self.bounds,
+                        None,
+                        &mut |_| {},
+                        by_type,
+                    );
+                    by_type
+                        .iter_mut()
+                        .zip(tally.by_type)
+                        .for_each(|(x, y)| *x += y);
+                    below.iter_mut().zip(tally.below).for_each(|(x, y)| *x += y);
+                }
+                None => {
+                    let (_, rest) = self.starts.split_at(start);
+                    let (part, _) = rest.split_at(self.piece);
+                    let objects = count_objects(self.dump, part, &counted.objects.0);
+                    counted.objects = merge(counted.objects, objects);
+                }
+            }
+        }
+    }
+}
 
 impl Summary {
     /// Counts everything in one pass per table. The passes are independent
@@ -194,27 +371,28 @@ impl Summary {
     /// mapped, instead of leaving them all to the one thread that unmaps
     /// them at exit.
     pub fn of_releasing(dump: &Dump<'_>, release: &(dyn Fn(Range<usize>) + Sync)) -> Summary {
-        let header = dump.header();
-        let layout = header.layout;
-        let regions = dump.regions();
-        // Hot is [hot start, discardable_start), discardable is
-        // [discardable_start, cold_start): three bounds decide both.
-        let bounds = [
-            regions.hot.offset,
-            regions.discardable.offset,
-            regions.discardable.end(),
-        ];
-        let starts = dump.object_starts();
-        let (front, back) = starts.split_at(starts.len() / CALLER_SHARE.1 * CALLER_SHARE.0);
+        Summary::of_overlapping(dump, release, |_| {}).0
+    }
+
+    /// [`Summary::of_releasing`] that runs `meanwhile` on the calling thread
+    /// with the [`Overview`] while the helper thread counts (for example to
+    /// format what the overview shows); the caller then counts what is left.
+    pub fn of_overlapping<R>(
+        dump: &Dump<'_>,
+        release: &(dyn Fn(Range<usize>) + Sync),
+        meanwhile: impl FnOnce(&Overview) -> R,
+    ) -> (Summary, R) {
+        let work = Work::new(dump, PIECE);
         // The pages read are those of the hot and discardable regions and of
         // the tables (the cold heap data in between is not read). Each thread
         // releases about half of them: the caller up to `middle`, the helper
         // from there on.
+        let header = dump.header();
         let size = dump.bytes().len();
         let [hot, cold, tables] = [
-            regions.hot.offset,
-            regions.cold.offset,
-            regions.tables.offset,
+            header.layout.header_size(),
+            header.cold_start,
+            header.tables_start(),
         ]
         .map(|offset| (offset as usize).min(size));
         let regions_read = cold.saturating_sub(hot);
@@ -228,56 +406,59 @@ impl Summary {
         // panicked drops its sender, which ends the other's wait all the same.
         let (caller_done, caller_done_rx) = sync_channel::<()>(1);
         let (helper_done, helper_done_rx) = sync_channel::<()>(1);
-        let (pvec_numbering, passes, (by_tag, by_pvec, unreadable_vectors)) =
-            std::thread::scope(|scope| {
-                let helper = std::thread::Builder::new().spawn_scoped(scope, move || {
-                    let counts = (reloc_passes(dump, bounds), count_objects(dump, back));
-                    drop(helper_done);
-                    // Err: the caller is done reading.
-                    let _ = caller_done_rx.recv();
-                    release(middle..size);
-                    counts
-                });
-                let front_counts = count_objects(dump, front);
-                let pvec_numbering = dump.pvec_numbering();
-                drop(caller_done);
-                if helper.is_ok() {
-                    // Err: the helper is done reading.
-                    let _ = helper_done_rx.recv();
-                    release(0..middle);
-                }
-                let (passes, back_counts) = match helper {
-                    Ok(helper) => helper
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                    Err(_) => (reloc_passes(dump, bounds), count_objects(dump, back)),
-                };
-                (pvec_numbering, passes, merge(front_counts, back_counts))
+        let (overview, meanwhile, counted) = std::thread::scope(|scope| {
+            let work = &work;
+            let helper = std::thread::Builder::new().spawn_scoped(scope, move || {
+                let counted = work.count(true);
+                drop(helper_done);
+                // Err: the caller is done reading.
+                let _ = caller_done_rx.recv();
+                release(middle..size);
+                counted
             });
+            let overview = Overview::of(dump);
+            let meanwhile = meanwhile(&overview);
+            let mut counted = work.count(false);
+            drop(caller_done);
+            if let Ok(helper) = helper {
+                // Err: the helper is done reading.
+                let _ = helper_done_rx.recv();
+                release(0..middle);
+                let theirs = helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                for (mine, theirs) in counted.relocs.iter_mut().zip(theirs.relocs) {
+                    mine.0.iter_mut().zip(theirs.0).for_each(|(x, y)| *x += y);
+                    mine.1.iter_mut().zip(theirs.1).for_each(|(x, y)| *x += y);
+                }
+                counted.objects = merge(counted.objects, theirs.objects);
+            }
+            (overview, meanwhile, counted)
+        });
+        (Summary::from_parts(dump, overview, counted), meanwhile)
+    }
 
-        let mut tables = Vec::new();
+    fn from_parts(dump: &Dump<'_>, overview: Overview, counted: Counted) -> Summary {
+        let layout = overview.layout;
+        let (by_tag, by_pvec, unreadable_vectors) = counted.objects;
+        let pvec_numbering = overview.pvec_numbering;
+        let mut seen = 0;
         let mut relocations = Vec::new();
         let mut reloc_counts = RelocCounts {
             hot: 0,
             discardable: 0,
             elsewhere: 0,
         };
-        for ((phase, table), pass) in dump.dump_relocs().zip(passes) {
-            tables.push(TableSummary {
-                name: phase.table_name(),
-                offset: table.offset,
-                count: table.len() as u64,
-                bytes: table.len() as u64 * DUMP_RELOC_SIZE,
-            });
-            let [below_hot, below_discardable, below_cold] = pass.below;
+        for ((phase, table), (by_type, below)) in dump.dump_relocs().zip(counted.relocs) {
+            let [below_hot, below_discardable, below_cold] = below;
             reloc_counts.hot += below_discardable.saturating_sub(below_hot);
             reloc_counts.discardable += below_cold.saturating_sub(below_discardable);
             // Every relocation so far lies in hot, discardable or elsewhere.
-            let seen: u64 = tables.iter().map(|t| t.count).sum();
+            seen += table.len() as u64;
             reloc_counts.elsewhere = seen - reloc_counts.hot - reloc_counts.discardable;
             let mut kinds: Vec<(RelocKind, u64)> = (0u32..32)
-                .filter(|&t| pass.by_type[t as usize] > 0)
-                .map(|t| (RelocKind::from_type(t, layout), pass.by_type[t as usize]))
+                .filter(|&t| by_type[t as usize] > 0)
+                .map(|t| (RelocKind::from_type(t, layout), by_type[t as usize]))
                 .collect();
             kinds.sort();
             relocations.push(PhaseSummary {
@@ -287,12 +468,6 @@ impl Summary {
             });
         }
 
-        tables.push(TableSummary {
-            name: "object_starts",
-            offset: starts.offset,
-            count: starts.len() as u64,
-            bytes: starts.len() as u64 * DUMP_RELOC_SIZE,
-        });
         let object_starts = Counts(
             (0u32..32)
                 .filter(|&t| by_tag[t as usize] > 0)
@@ -318,48 +493,115 @@ impl Summary {
         }
         vectorlike.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
 
-        let emacs = dump.emacs_relocs();
-        tables.push(TableSummary {
-            name: "emacs_relocs",
-            offset: emacs.offset,
-            count: emacs.len() as u64,
-            bytes: emacs.len() as u64 * EMACS_RELOC_SIZE,
-        });
-        let mut emacs_kinds: Vec<(String, u64)> = Vec::new();
-        for reloc in emacs.iter() {
-            let name = reloc.value.kind_name();
-            match emacs_kinds.iter_mut().find(|(n, _)| n == name) {
-                Some((_, count)) => *count += 1,
-                None => emacs_kinds.push((name.to_string(), 1)),
-            }
-        }
-        emacs_kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-
         Summary {
-            size: dump.size(),
+            size: overview.size,
             layout,
-            header_size: layout.header_size(),
+            header_size: overview.header_size,
             pvec_numbering,
             magic: "complete",
-            fingerprint: header.fingerprint_hex(),
-            trailing_bytes: header.trailing_bytes,
-            regions,
-            tables,
-            byte_counts: ByteCounts {
-                header: regions.header.size,
-                hot: regions.hot.size,
-                discardable: regions.discardable_used,
-                cold: regions.cold.size,
-            },
+            fingerprint: overview.fingerprint,
+            trailing_bytes: overview.trailing_bytes,
+            regions: overview.regions,
+            tables: overview.tables,
+            byte_counts: overview.byte_counts,
             reloc_counts,
             relocations,
             object_starts,
             vectorlike: Counts(vectorlike),
-            emacs_relocs: Counts(emacs_kinds),
-            hash_list: header.hash_list.map(|offset| HashList {
-                offset,
-                length: dump.hash_list_len(),
-            }),
+            emacs_relocs: overview.emacs_relocs,
+            hash_list: overview.hash_list,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(name: &str) -> Vec<u8> {
+        let path = format!("{}/testdata/reference/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(path).expect("testdata sample")
+    }
+
+    /// The counts of one thread taking every piece, in either direction.
+    fn alone(work: &Work<'_>, from_front: bool) -> (Vec<RelocTally>, ObjectCounts) {
+        let counted = work.count(from_front);
+        (counted.relocs, counted.objects)
+    }
+
+    /// Sample dumps, and copies with random bytes in their tables (types
+    /// beyond the tracked eight, unsorted offsets, headers out of the file).
+    fn dumps() -> Vec<Vec<u8>> {
+        let mut dumps = Vec::new();
+        for name in [
+            "sample-emacs-27.pdmp",
+            "sample-emacs-28.pdmp",
+            "sample-emacs-30.pdmp",
+        ] {
+            let bytes = sample(name);
+            let tables = Dump::parse(&bytes).unwrap().header().tables_start() as usize;
+            let mut damaged = bytes.clone();
+            let mut state = 0x9e37_79b9_7f4a_7c15u64;
+            for _ in 0..200 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let at = tables + (state as usize % (bytes.len() - tables));
+                damaged[at] = (state >> 32) as u8;
+            }
+            dumps.push(bytes);
+            dumps.push(damaged);
+        }
+        dumps
+    }
+
+    #[test]
+    fn pieces_add_up_to_the_whole_tables() {
+        for bytes in dumps() {
+            let dump = Dump::parse(&bytes).unwrap();
+            let whole = alone(&Work::new(&dump, usize::MAX / 2), true);
+            // One entry more or less than the vector pass's block, a prime.
+            for piece in [1, 15, 17, 61, 1000] {
+                let work = Work::new(&dump, piece);
+                assert_eq!(alone(&work, true), whole, "piece {piece}, from the front");
+                let work = Work::new(&dump, piece);
+                assert_eq!(alone(&work, false), whole, "piece {piece}, from the back");
+                // Two threads sharing the pieces.
+                let work = Work::new(&dump, piece);
+                let (a, b) = std::thread::scope(|scope| {
+                    let front = scope.spawn(|| work.count(true));
+                    let back = work.count(false);
+                    (front.join().unwrap(), back)
+                });
+                let relocs: Vec<_> = a
+                    .relocs
+                    .iter()
+                    .zip(&b.relocs)
+                    .map(|(x, y)| {
+                        (
+                            std::array::from_fn(|i| x.0[i] + y.0[i]),
+                            std::array::from_fn(|i| x.1[i] + y.1[i]),
+                        )
+                    })
+                    .collect();
+                assert_eq!((relocs, merge(a.objects, b.objects)), whole);
+            }
+        }
+    }
+
+    #[test]
+    fn the_overview_is_what_the_summary_shows() {
+        for bytes in dumps() {
+            let dump = Dump::parse(&bytes).unwrap();
+            let (summary, overview) = Summary::of_overlapping(&dump, &|_| {}, Overview::clone);
+            assert_eq!(summary, Summary::of(&dump));
+            assert_eq!(overview.pvec_numbering, summary.pvec_numbering);
+            assert_eq!(overview.regions, summary.regions);
+            assert_eq!(overview.tables, summary.tables);
+            assert_eq!(overview.byte_counts, summary.byte_counts);
+            assert_eq!(overview.emacs_relocs, summary.emacs_relocs);
+            assert_eq!(overview.hash_list, summary.hash_list);
+            assert_eq!(overview.fingerprint, summary.fingerprint);
         }
     }
 }

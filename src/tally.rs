@@ -30,15 +30,36 @@ pub fn tally<const N: usize>(
     select: Option<u32>,
     selected: &mut impl FnMut(u64),
 ) -> Tally<N> {
+    tally_guided(bytes, bounds, select, selected, &[0; 32])
+}
+
+/// [`tally`] for one piece of a longer table, given the counts by type of
+/// the pieces before it (`guide`): the vector pass then tracks the types
+/// those showed from the start instead of learning them again (counts are
+/// exact whatever the guide says; only the speed depends on it).
+///
+/// Inlined, so that each caller's constant `select` and bounds leave no
+/// test in the per-block loop.
+#[inline(always)]
+pub fn tally_guided<const N: usize>(
+    bytes: &[u8],
+    bounds: [u64; N],
+    select: Option<u32>,
+    selected: &mut impl FnMut(u64),
+    guide: &[u64; 32],
+) -> Tally<N> {
     // Type numbers have 5 bits: a larger `select` matches nothing.
     let select = select.filter(|&s| s < 32);
     // The order of the offsets matters only for counting below bounds.
     let check_order = N > 0;
     // SAFETY: SSE2 is part of the x86_64 baseline, enabled in every x86_64 build.
     #[cfg(target_arch = "x86_64")]
-    let pass = unsafe { sse2::pass(bytes, check_order, select, selected) };
+    let pass = unsafe { sse2::pass(bytes, check_order, select, selected, guide) };
     #[cfg(not(target_arch = "x86_64"))]
-    let pass = scalar::pass(bytes, check_order, select, selected);
+    let pass = {
+        let _ = guide;
+        scalar::pass(bytes, check_order, select, selected)
+    };
     Tally {
         by_type: pass.by_type,
         below: if pass.ascending {
@@ -178,7 +199,7 @@ mod scalar {
 /// 4,080 entries holding any other type is counted again by the scalar
 /// loop, which also picks the types tracked from then on (a sound dump's
 /// tables hold at most eight types each, so this happens once, at the
-/// start).
+/// start, unless a guide names the types to track beforehand).
 #[cfg(target_arch = "x86_64")]
 mod sse2 {
     use super::*;
@@ -216,11 +237,13 @@ mod sse2 {
     }
 
     #[target_feature(enable = "sse2")]
+    #[inline]
     pub(super) fn pass(
         bytes: &[u8],
         check_order: bool,
         select: Option<u32>,
         selected: &mut impl FnMut(u64),
+        guide: &[u64; 32],
     ) -> Pass {
         let mut by_type = [0; 32];
         // The first block is left to the scalar loop, so that every block
@@ -231,10 +254,14 @@ mod sse2 {
         scalar::add_types(head_bytes, &mut by_type);
         scalar::select_in(head_bytes, select, selected);
         let mut descents = _mm_setzero_si128();
-        // Nothing tracked yet: the first stretch is counted by the scalar
-        // loop, which chooses the types to track.
-        let mut tracked = [0xffu8; TRACKED];
-        let mut tracking_all = true;
+        // The guide's most common types; without one, nothing is tracked
+        // yet and the first stretch is counted by the scalar loop, which
+        // chooses the types to track.
+        let (mut tracked, mut tracking_all) = if guide.iter().any(|&n| n > 0) {
+            most_common(guide)
+        } else {
+            ([0xffu8; TRACKED], true)
+        };
         let mut type_lanes = tracked.map(|t| _mm_set1_epi8(t as i8));
         let select_lane = _mm_set1_epi8(select.map_or(-1, |s| s as i8));
         let field_mask = _mm_set1_epi32(OFFSET_MASK as i32);
@@ -360,9 +387,19 @@ mod tests {
         #[cfg(target_arch = "x86_64")]
         {
             // SAFETY: SSE2 is part of the x86_64 baseline.
-            let vector = unsafe { sse2::pass(&bytes, true, select, &mut |_| {}) };
+            let vector = unsafe { sse2::pass(&bytes, true, select, &mut |_| {}, &[0; 32]) };
             prop_assert_eq!(vector.by_type, expected.by_type);
             prop_assert_eq!(vector.ascending, ascending);
+        }
+        // Guided by the right counts, by a wrong type, and by more than
+        // eight types: the same counts.
+        let mut wrong = [0; 32];
+        wrong[(select.unwrap_or(0) as usize + 1) % 32] = 1;
+        for guide in [expected.by_type, wrong, [1; 32]] {
+            offsets.clear();
+            let got = tally_guided(&bytes, bounds, select, &mut |o| offsets.push(o), &guide);
+            prop_assert_eq!(got, expected);
+            prop_assert_eq!(&offsets, &expected_offsets);
         }
         // No bounds and no selection: the types alone.
         prop_assert_eq!(

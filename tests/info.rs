@@ -211,3 +211,151 @@ fn releasing_the_pages_of_a_file_map_changes_neither_bytes_nor_summary() {
         "released pages read back other bytes"
     );
 }
+
+/// `pdmp info`'s human report drawn the plain way, one comfy-table row per
+/// entry: the binary gathers each table's rows into one row of multi-line
+/// cells, which must print the same bytes.
+fn report_row_by_row(file: &str, s: &pdmp::summary::Summary) -> String {
+    use comfy_table::{presets, ContentArrangement, Table};
+    let table = |header: &[&str]| {
+        let mut t = Table::new();
+        t.load_preset(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .force_no_tty();
+        if !header.is_empty() {
+            t.set_header(header.iter().copied());
+        }
+        t
+    };
+    let mut out = String::new();
+    let numbering = s.pvec_numbering.numbering.map_or("unknown", |n| n.name());
+    let mut overview = table(&[]);
+    overview.add_row(vec!["file".to_string(), file.to_string()]);
+    overview.add_row(vec!["size".to_string(), format!("{} bytes", s.size)]);
+    overview.add_row(vec![
+        "layout".to_string(),
+        format!("{}: {}", s.layout.name(), s.layout.describe()),
+    ]);
+    overview.add_row(vec![
+        "pvec numbering".to_string(),
+        format!("{numbering} ({})", s.pvec_numbering.evidence.join("; ")),
+    ]);
+    overview.add_row(vec!["magic", "DUMPEDGNUEMACS (dump complete)"]);
+    overview.add_row(vec!["fingerprint", &s.fingerprint]);
+    if let Some(list) = s.hash_list {
+        let length = list
+            .length
+            .map_or("not a plain vector".to_string(), |n| n.to_string());
+        overview.add_row(vec![
+            "hash list".to_string(),
+            format!("offset {}, {length} entries", list.offset),
+        ]);
+    }
+    if s.trailing_bytes > 0 {
+        overview.add_row(vec![
+            "trailing bytes".to_string(),
+            format!("{} after the last table", s.trailing_bytes),
+        ]);
+    }
+    out += &format!("{overview}\n");
+    let b = s.byte_counts;
+    out += &format!(
+        "Byte counts: header={} hot={} discardable={} cold={}\n",
+        b.header, b.hot, b.discardable, b.cold
+    );
+    out += &format!(
+        "Reloc counts: hot={} discardable={}\n",
+        s.reloc_counts.hot, s.reloc_counts.discardable
+    );
+    let r = &s.regions;
+    let mut regions = table(&["region", "offset", "size", "note"]);
+    let padding = r.discardable.size.saturating_sub(r.discardable_used);
+    for (name, span, note) in [
+        ("header", r.header, String::new()),
+        ("hot", r.hot, String::new()),
+        (
+            "discardable",
+            r.discardable,
+            format!("{} used, {padding} padding", r.discardable_used),
+        ),
+        ("cold heap data", r.cold_heap, String::new()),
+        ("tables", r.tables, String::new()),
+    ] {
+        regions.add_row(vec![
+            name.to_string(),
+            span.offset.to_string(),
+            span.size.to_string(),
+            note,
+        ]);
+    }
+    out += &format!("{regions}\n");
+    let mut tables = table(&["table", "offset", "entries", "bytes"]);
+    for t in &s.tables {
+        tables.add_row(vec![
+            t.name.to_string(),
+            t.offset.to_string(),
+            t.count.to_string(),
+            t.bytes.to_string(),
+        ]);
+    }
+    out += &format!("{tables}\n");
+    let mut relocs = table(&["phase", "relocation kind", "count"]);
+    for phase in &s.relocations {
+        for (kind, count) in &phase.by_kind.0 {
+            relocs.add_row(vec![
+                phase.phase.name().to_string(),
+                kind.clone(),
+                count.to_string(),
+            ]);
+        }
+        relocs.add_row(vec![
+            phase.phase.name().to_string(),
+            "total".to_string(),
+            phase.total.to_string(),
+        ]);
+    }
+    out += &format!("{relocs}\n");
+    for (title, counts) in [
+        ("object starts by Lisp type", &s.object_starts),
+        ("vectorlike objects by pvec type", &s.vectorlike),
+        ("emacs relocations by kind", &s.emacs_relocs),
+    ] {
+        let mut t = table(&[title, "count"]);
+        for (name, count) in &counts.0 {
+            t.add_row(vec![name.clone(), count.to_string()]);
+        }
+        t.add_row(vec!["total".to_string(), counts.total().to_string()]);
+        out += &format!("{t}\n");
+    }
+    out
+}
+
+#[test]
+fn human_report_is_the_row_by_row_rendering_of_the_summary() {
+    let dir = std::env::temp_dir().join(format!("pdmp-info-rows-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/reference");
+    let mut files: Vec<std::path::PathBuf> = ["27", "28", "29", "30"]
+        .iter()
+        .map(|v| reference.join(format!("sample-emacs-{v}.pdmp")))
+        .collect();
+    // A name of two lines makes the file cell two lines tall.
+    let two_lines = dir.join("two\nlines.pdmp");
+    std::fs::copy(&files[1], &two_lines).unwrap();
+    files.push(two_lines);
+    files.extend(common::distribution_dump());
+    for path in &files {
+        let out = pdmp().arg("info").arg(path).output().unwrap();
+        assert!(out.status.success(), "{}", path.display());
+        let bytes = std::fs::read(path).unwrap();
+        let summary = pdmp::summary::Summary::of(&pdmp::Dump::parse(&bytes).unwrap());
+        let expected = report_row_by_row(&path.display().to_string(), &summary);
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            expected,
+            "{}",
+            path.display()
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -3,8 +3,9 @@
 use crate::output::{note, print_json, table, Failure, SCHEMA_VERSION};
 use pdmp::container::Source;
 use pdmp::embed::Embedded;
-use pdmp::summary::{Counts, Summary};
+use pdmp::summary::{Counts, Overview, Summary};
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -63,17 +64,15 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         None => (SAMPLE_DUMP, None),
     };
     let dump = pdmp::Dump::parse(bytes).map_err(|e| Failure::in_file(&path, e))?;
-    let summary = match &source {
-        // A raw dump is a file map whose pages both counting threads release.
-        Some(Source::Raw(file)) => {
-            let base = embedded.as_ref().map_or(0, |e| e.range.offset as usize);
-            Summary::of_releasing(&dump, &|range| {
-                file.release(base + range.start..base + range.end)
-            })
+    // A raw dump is a file map whose pages both counting threads release.
+    let base = embedded.as_ref().map_or(0, |e| e.range.offset as usize);
+    let release = |range: Range<usize>| {
+        if let Some(Source::Raw(file)) = &source {
+            file.release(base + range.start..base + range.end);
         }
-        _ => Summary::of(&dump),
     };
     if args.json {
+        let summary = Summary::of_releasing(&dump, &release);
         print_json(&Report {
             schema_version: SCHEMA_VERSION,
             file: path.display().to_string(),
@@ -90,68 +89,69 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             ),
             None => path.display().to_string(),
         };
-        // One write for the whole report (println! would make one per table).
-        let mut out = String::with_capacity(16 << 10);
-        print_human(&mut out, &file, &summary);
-        print!("{out}");
+        // The tables that need no counts are formatted while the helper
+        // thread counts; the report goes out in one write.
+        let (summary, early) =
+            Summary::of_overlapping(&dump, &release, |o| print_overview(&file, o));
+        print!("{}", print_human(early, &summary));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_human(out: &mut String, file: &str, s: &Summary) {
+/// The parts of the report that need no counts, formatted ahead.
+struct Early {
+    /// The overview table and the byte counts.
+    head: String,
+    /// The regions and tables.
+    middle: String,
+    /// The emacs relocations by kind.
+    tail: String,
+}
+
+fn print_overview(file: &str, s: &Overview) -> Early {
     let numbering = match s.pvec_numbering.numbering {
-        Some(n) => n.name().to_string(),
-        None => "unknown".to_string(),
+        Some(n) => n.name(),
+        None => "unknown",
     };
-    let mut overview = table(&[]);
-    overview.add_row(vec!["file".to_string(), file.to_string()]);
-    overview.add_row(vec!["size".to_string(), format!("{} bytes", s.size)]);
-    overview.add_row(vec![
-        "layout".to_string(),
-        format!("{}: {}", s.layout.name(), s.layout.describe()),
+    let mut head = String::with_capacity(4 << 10);
+    let mut overview = Rows::new();
+    overview.push(["file", file]);
+    overview.push(["size", &format!("{} bytes", s.size)]);
+    overview.push([
+        "layout",
+        &format!("{}: {}", s.layout.name(), s.layout.describe()),
     ]);
-    overview.add_row(vec![
-        "pvec numbering".to_string(),
-        format!("{numbering} ({})", s.pvec_numbering.evidence.join("; ")),
+    overview.push([
+        "pvec numbering",
+        &format!("{numbering} ({})", s.pvec_numbering.evidence.join("; ")),
     ]);
-    overview.add_row(vec![
-        "magic".to_string(),
-        "DUMPEDGNUEMACS (dump complete)".to_string(),
-    ]);
-    overview.add_row(vec!["fingerprint".to_string(), s.fingerprint.clone()]);
+    overview.push(["magic", "DUMPEDGNUEMACS (dump complete)"]);
+    overview.push(["fingerprint", &s.fingerprint]);
     if let Some(list) = s.hash_list {
-        let length = list
-            .length
-            .map_or("not a plain vector".to_string(), |n| n.to_string());
-        overview.add_row(vec![
-            "hash list".to_string(),
-            format!("offset {}, {length} entries", list.offset),
-        ]);
+        let entries = match list.length {
+            Some(n) => format!("offset {}, {n} entries", list.offset),
+            None => format!("offset {}, not a plain vector entries", list.offset),
+        };
+        overview.push(["hash list", &entries]);
     }
     if s.trailing_bytes > 0 {
-        overview.add_row(vec![
-            "trailing bytes".to_string(),
-            format!("{} after the last table", s.trailing_bytes),
+        overview.push([
+            "trailing bytes",
+            &format!("{} after the last table", s.trailing_bytes),
         ]);
     }
-    writeln!(out, "{overview}").expect("a String takes any text");
-
+    overview.print(&mut head, &[]);
     let b = s.byte_counts;
     writeln!(
-        out,
+        head,
         "Byte counts: header={} hot={} discardable={} cold={}",
         b.header, b.hot, b.discardable, b.cold
     )
     .expect("a String takes any text");
-    writeln!(
-        out,
-        "Reloc counts: hot={} discardable={}",
-        s.reloc_counts.hot, s.reloc_counts.discardable
-    )
-    .expect("a String takes any text");
 
+    let mut middle = String::with_capacity(4 << 10);
     let r = &s.regions;
-    let mut regions = table(&["region", "offset", "size", "note"]);
+    let mut regions = Rows::new();
     let padding = r.discardable.size.saturating_sub(r.discardable_used);
     for (name, span, note) in [
         ("header", r.header, String::new()),
@@ -164,53 +164,117 @@ fn print_human(out: &mut String, file: &str, s: &Summary) {
         ("cold heap data", r.cold_heap, String::new()),
         ("tables", r.tables, String::new()),
     ] {
-        regions.add_row(vec![
-            name.to_string(),
-            span.offset.to_string(),
-            span.size.to_string(),
-            note,
+        regions.push([
+            name,
+            &span.offset.to_string(),
+            &span.size.to_string(),
+            &note,
         ]);
     }
-    writeln!(out, "{regions}").expect("a String takes any text");
-
-    let mut tables = table(&["table", "offset", "entries", "bytes"]);
+    regions.print(&mut middle, &["region", "offset", "size", "note"]);
+    let mut tables = Rows::new();
     for t in &s.tables {
-        tables.add_row(vec![
-            t.name.to_string(),
-            t.offset.to_string(),
-            t.count.to_string(),
-            t.bytes.to_string(),
+        tables.push([
+            t.name,
+            &t.offset.to_string(),
+            &t.count.to_string(),
+            &t.bytes.to_string(),
         ]);
     }
-    writeln!(out, "{tables}").expect("a String takes any text");
+    tables.print(&mut middle, &["table", "offset", "entries", "bytes"]);
 
-    let mut relocs = table(&["phase", "relocation kind", "count"]);
+    let mut tail = String::with_capacity(1 << 10);
+    print_counts(&mut tail, "emacs relocations by kind", &s.emacs_relocs);
+    Early { head, middle, tail }
+}
+
+/// The whole report: `early` with the counts put in their places.
+fn print_human(early: Early, s: &Summary) -> String {
+    let Early {
+        head: mut out,
+        middle,
+        tail,
+    } = early;
+    writeln!(
+        out,
+        "Reloc counts: hot={} discardable={}",
+        s.reloc_counts.hot, s.reloc_counts.discardable
+    )
+    .expect("a String takes any text");
+    out.push_str(&middle);
+    let mut relocs = Rows::new();
     for phase in &s.relocations {
         for (kind, count) in &phase.by_kind.0 {
-            relocs.add_row(vec![
-                phase.phase.name().to_string(),
-                kind.clone(),
-                count.to_string(),
-            ]);
+            relocs.push([phase.phase.name(), kind, &count.to_string()]);
         }
-        relocs.add_row(vec![
-            phase.phase.name().to_string(),
-            "total".to_string(),
-            phase.total.to_string(),
-        ]);
+        relocs.push([phase.phase.name(), "total", &phase.total.to_string()]);
     }
-    writeln!(out, "{relocs}").expect("a String takes any text");
-
-    print_counts(out, "object starts by Lisp type", &s.object_starts);
-    print_counts(out, "vectorlike objects by pvec type", &s.vectorlike);
-    print_counts(out, "emacs relocations by kind", &s.emacs_relocs);
+    relocs.print(&mut out, &["phase", "relocation kind", "count"]);
+    print_counts(&mut out, "object starts by Lisp type", &s.object_starts);
+    print_counts(&mut out, "vectorlike objects by pvec type", &s.vectorlike);
+    out.push_str(&tail);
+    out
 }
 
 fn print_counts(out: &mut String, title: &str, counts: &Counts) {
-    let mut t = table(&[title, "count"]);
+    let mut t = Rows::new();
     for (name, count) in &counts.0 {
-        t.add_row(vec![name.clone(), count.to_string()]);
+        t.push([name, &count.to_string()]);
     }
-    t.add_row(vec!["total".to_string(), counts.total().to_string()]);
-    writeln!(out, "{t}").expect("a String takes any text");
+    t.push(["total", &counts.total().to_string()]);
+    t.print(out, &[title, "count"]);
+}
+
+/// The rows of a table, gathered as one row of multi-line cells (one line
+/// per row and column), each line with its padding spaces written in: the
+/// tables' style draws no line between rows, so comfy-table prints such a
+/// row, with column padding off, exactly as it would print the rows one by
+/// one, while laying out far fewer cells and building far fewer strings.
+struct Rows<const N: usize> {
+    columns: [String; N],
+    rows: usize,
+}
+
+impl<const N: usize> Rows<N> {
+    fn new() -> Self {
+        Rows {
+            columns: std::array::from_fn(|_| String::new()),
+            rows: 0,
+        }
+    }
+
+    /// Adds a row. A cell of several lines makes the row that tall, as a
+    /// row of its own would be: the other cells get empty lines below.
+    fn push(&mut self, row: [&str; N]) {
+        let height = row
+            .iter()
+            .map(|cell| cell.split('\n').count())
+            .max()
+            .unwrap_or(1);
+        for (column, cell) in self.columns.iter_mut().zip(row) {
+            let mut lines = cell.split('\n');
+            for _ in 0..height {
+                if !column.is_empty() {
+                    column.push('\n');
+                }
+                column.push(' ');
+                column.push_str(lines.next().unwrap_or_default());
+                column.push(' ');
+            }
+        }
+        self.rows += 1;
+    }
+
+    /// Appends the table, with column titles `header` (none: no title row).
+    fn print(self, out: &mut String, header: &[&str]) {
+        let titles: Vec<String> = header.iter().map(|h| format!(" {h} ")).collect();
+        let mut t = table(&titles.iter().map(String::as_str).collect::<Vec<_>>());
+        if self.rows > 0 {
+            t.add_row(self.columns);
+        }
+        for column in t.column_iter_mut() {
+            column.set_padding((0, 0));
+        }
+        writeln!(out, "{t}").expect("a String takes any text");
+    }
 }
