@@ -237,9 +237,8 @@ impl<'a> Dump<'a> {
         let header_size = h.layout.header_size();
         let discardable = Span::between(h.discardable_start, h.cold_start);
         let discardable_used = self
-            .discardable_copies()
-            .map(|copy| copy.source.end())
-            .max()
+            .emacs_relocs()
+            .copies_end_within(discardable.offset..discardable.end())
             .map_or(0, |end| end - h.discardable_start);
         Regions {
             header: Span::between(0, header_size),

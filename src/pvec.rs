@@ -235,18 +235,20 @@ pub fn detect(dump: &Dump<'_>) -> PvecDetection {
     let skip = discardable.len().min(
         header.discardable_start.next_multiple_of(8) as usize - header.discardable_start as usize,
     );
-    // One branch-free counting pass per candidate (the compiler vectorizes it).
+    // One pass for all candidates: the bare pseudovector headers by type
+    // (a bare header is the flag and the type, nothing else).
+    let type_mask = 0x3f << 24;
+    let bare_flag = VectorHeader::bare_pseudovector(0).0;
+    let mut by_type = [0u64; 64];
+    for word in discardable[skip..].chunks_exact(8) {
+        let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        if word & !type_mask == bare_flag {
+            by_type[((word >> 24) & 0x3f) as usize] += 1;
+        }
+    }
     let votes: Vec<u64> = subr_numbers
         .iter()
-        .map(|&(_, subr)| {
-            let bare = VectorHeader::bare_pseudovector(subr).0;
-            discardable[skip..]
-                .chunks_exact(8)
-                .map(|word| {
-                    u64::from(u64::from_le_bytes(word.try_into().expect("8 bytes")) == bare)
-                })
-                .sum::<u64>()
-        })
+        .map(|&(_, subr)| by_type[usize::from(subr & 0x3f)])
         .collect();
     let best = votes
         .iter()

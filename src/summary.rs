@@ -5,7 +5,7 @@ use crate::dump::{Dump, Regions};
 use crate::header::{Layout, Phase, DUMP_RELOC_SIZE, EMACS_RELOC_SIZE};
 use crate::lisp::{LispType, VectorHeader};
 use crate::pvec::PvecDetection;
-use crate::tables::{DumpRelocTable, ObjectStartTable, RelocKind};
+use crate::tables::{DumpRelocTable, EmacsRelocValue, ObjectStartTable, RelocKind};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::ops::Range;
 use std::sync::mpsc::sync_channel;
@@ -205,11 +205,12 @@ impl Overview {
             bytes: emacs.len() as u64 * EMACS_RELOC_SIZE,
         });
         let mut emacs_kinds: Vec<(String, u64)> = Vec::new();
-        for reloc in emacs.iter() {
-            let name = reloc.value.kind_name();
+        for (type_bits, count) in (0u8..).zip(emacs.count_by_type()) {
+            let name = EmacsRelocValue::kind_name_of(type_bits);
             match emacs_kinds.iter_mut().find(|(n, _)| n == name) {
-                Some((_, count)) => *count += 1,
-                None => emacs_kinds.push((name.to_string(), 1)),
+                Some((_, total)) => *total += count,
+                None if count > 0 => emacs_kinds.push((name.to_string(), count)),
+                None => {}
             }
         }
         emacs_kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

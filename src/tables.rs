@@ -174,6 +174,22 @@ impl EmacsRelocValue {
             EmacsRelocValue::Invalid { .. } => "invalid",
         }
     }
+
+    /// The kind name of an entry whose type field (the low three bits of
+    /// its first word) is `type_bits`.
+    pub fn kind_name_of(type_bits: u8) -> &'static str {
+        const NAMES: [&str; 8] = [
+            "COPY_FROM_DUMP",
+            "IMMEDIATE",
+            "DUMP_PTR_RAW",
+            "EMACS_PTR_RAW",
+            "DUMP_LV",
+            "EMACS_LV",
+            "invalid",
+            "invalid",
+        ];
+        NAMES[usize::from(type_bits & 0b111)]
+    }
 }
 
 /// One entry of the emacs relocation table: a store into the executable.
@@ -438,6 +454,44 @@ impl<'a, E: Packed> Table<'a, E> {
     }
 }
 
+impl EmacsRelocTable<'_> {
+    /// How many entries carry each 3-bit type field, counted from the raw
+    /// words without decoding the entries.
+    pub fn count_by_type(&self) -> [u64; 8] {
+        let mut counts = [0u64; 8];
+        for entry in self.bytes.chunks_exact(EMACS_RELOC_SIZE as usize) {
+            counts[usize::from(entry[0] & 0b111)] += 1;
+        }
+        counts
+    }
+
+    /// Where the last COPY_FROM_DUMP source lying wholly inside the byte
+    /// range `within` ends (what [`crate::Dump::discardable_copies`] gives
+    /// for the discardable region), read from the raw fields.
+    pub fn copies_end_within(&self, within: std::ops::Range<u64>) -> Option<u64> {
+        let mut last = None;
+        for entry in self.bytes.chunks_exact(EMACS_RELOC_SIZE as usize) {
+            let packed = le_u32(entry) as i32;
+            if packed & 0b111 != 0 {
+                continue;
+            }
+            // A negative offset or length is no copy (the decoded fields are signed).
+            let (Ok(start), Ok(length)) = (
+                u64::try_from(le_u32(&entry[8..]) as i32),
+                u64::try_from(packed >> 3),
+            ) else {
+                continue;
+            };
+            if let Some(end) = start.checked_add(length) {
+                if within.contains(&start) && end <= within.end {
+                    last = last.max(Some(end));
+                }
+            }
+        }
+        last
+    }
+}
+
 impl ObjectStartTable<'_> {
     /// The object starting exactly at `offset`, by binary search (the table is
     /// sorted in a sound dump).
@@ -465,6 +519,37 @@ mod tests {
         words.iter().flat_map(|w| w.to_le_bytes()).collect()
     }
 
+    #[test]
+    fn copies_end_within_takes_whole_copies_inside_the_range() {
+        let entry = |t: u32, length: i32, offset: i32| -> Vec<u8> {
+            [((length << 3) as u32) | t, 0, offset as u32, 0]
+                .into_iter()
+                .flat_map(u32::to_le_bytes)
+                .collect()
+        };
+        let copies = |entries: &[Vec<u8>]| {
+            let bytes = entries.concat();
+            EmacsRelocTable::new(&bytes, 0, Layout::Emacs28).copies_end_within(100..200)
+        };
+        // Ending exactly at the range's end counts; one byte past does not.
+        assert_eq!(copies(&[entry(0, 50, 150)]), Some(200));
+        assert_eq!(copies(&[entry(0, 51, 150)]), None);
+        // Starting at the range's end or before its start does not.
+        assert_eq!(copies(&[entry(0, 0, 200), entry(0, 10, 90)]), None);
+        // The last end, not the last entry; other kinds and negative fields are no copies.
+        assert_eq!(
+            copies(&[
+                entry(0, 20, 130),
+                entry(0, 5, 100),
+                entry(1, 90, 100),
+                entry(0, -1, 150),
+                entry(0, 10, -100)
+            ]),
+            Some(150)
+        );
+        assert_eq!(copies(&[entry(0, 0, 100)]), Some(100));
+    }
+
     proptest! {
         // The binary search for sorted tables and the counting pass for
         // unsorted ones both agree with counting one entry at a time.
@@ -486,6 +571,62 @@ mod tests {
                 naive_types[(w >> OFFSET_BITS) as usize] += 1;
             }
             prop_assert_eq!(table.count_by_type(), naive_types);
+        }
+
+        // The raw counts of the emacs relocation table agree with decoding
+        // every entry.
+        #[test]
+        fn emacs_raw_counts_agree_with_decoding(
+            entries in proptest::collection::vec(
+                (0u32..8, any::<i32>(), any::<i32>(), any::<u32>(), any::<u32>()), 0..300),
+            start in prop_oneof![0u64..(1 << 15), 0u64..(1 << 31)],
+            len in prop_oneof![0u64..(1 << 16), 0u64..(1 << 31)],
+        ) {
+            // Small offsets and lengths half of the time, so that copies
+            // fall inside the range.
+            let bytes: Vec<u8> = entries
+                .iter()
+                .flat_map(|&(t, length, offset, dest, high)| {
+                    let (length, offset) = if high % 2 == 0 {
+                        (length % 64, offset % (1 << 16))
+                    } else {
+                        (length, offset)
+                    };
+                    let packed = ((length << 3) as u32) | t;
+                    [packed, dest, offset as u32, high].into_iter().flat_map(u32::to_le_bytes)
+                })
+                .collect();
+            let table = EmacsRelocTable::new(&bytes, 0, Layout::Emacs28);
+            let mut by_name: Vec<(&str, u64)> = Vec::new();
+            for reloc in table.iter() {
+                let name = reloc.value.kind_name();
+                match by_name.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, n)) => *n += 1,
+                    None => by_name.push((name, 1)),
+                }
+            }
+            let counts = table.count_by_type();
+            for (name, n) in by_name {
+                let raw: u64 = (0u8..8)
+                    .filter(|&t| EmacsRelocValue::kind_name_of(t) == name)
+                    .map(|t| counts[usize::from(t)])
+                    .sum();
+                prop_assert_eq!(raw, n, "{}", name);
+            }
+            prop_assert_eq!(counts.iter().sum::<u64>(), table.len() as u64);
+            let within = start..start + len;
+            let decoded = table
+                .iter()
+                .filter_map(|reloc| match reloc.value {
+                    EmacsRelocValue::CopyFromDump { dump_offset, length } => {
+                        let from = u64::try_from(dump_offset).ok()?;
+                        let end = from.checked_add(u64::try_from(length).ok()?)?;
+                        (within.contains(&from) && end <= within.end).then_some(end)
+                    }
+                    _ => None,
+                })
+                .max();
+            prop_assert_eq!(table.copies_end_within(within), decoded);
         }
 
         #[test]
