@@ -72,13 +72,22 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         }
     };
     if args.json {
-        let summary = Summary::of_releasing(&dump, &release);
-        print_json(&Report {
-            schema_version: SCHEMA_VERSION,
-            file: path.display().to_string(),
-            embedded,
-            summary: &summary,
-        })?;
+        // The report is encoded and printed while the helper thread releases pages.
+        let file = path.display().to_string();
+        Summary::of_overlapping(
+            &dump,
+            &release,
+            |_| {},
+            |summary, ()| {
+                print_json(&Report {
+                    schema_version: SCHEMA_VERSION,
+                    file,
+                    embedded,
+                    summary,
+                })
+            },
+        )
+        .1?;
     } else {
         let file = match embedded {
             Some(e) => format!(
@@ -90,10 +99,14 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             None => path.display().to_string(),
         };
         // The tables that need no counts are formatted while the helper
-        // thread counts; the report goes out in one write.
-        let (summary, early) =
-            Summary::of_overlapping(&dump, &release, |o| print_overview(&file, o));
-        print!("{}", print_human(early, &summary));
+        // thread counts, the rest, and the report printed in one write, while
+        // it releases pages.
+        Summary::of_overlapping(
+            &dump,
+            &release,
+            |overview| print_overview(&file, overview),
+            |summary, early| print!("{}", print_human(early, summary)),
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
