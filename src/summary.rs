@@ -393,6 +393,22 @@ impl Releases {
         }
     }
 
+    /// The caller's part, once done with its own work: it releases pieces
+    /// from the back alongside the helper, unless the helper has not taken
+    /// any yet (it is waiting for a processor). Then the pages are left to
+    /// the process's exit, which unmaps them faster than one thread
+    /// releasing them all.
+    fn share(&self, release: &(dyn Fn(Range<usize>) + Sync)) {
+        {
+            let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
+            if left.start == 0 {
+                left.start = left.end;
+                return;
+            }
+        }
+        self.run(release, false);
+    }
+
     /// Releases pieces, from the front or the back, until none is left.
     fn run(&self, release: &(dyn Fn(Range<usize>) + Sync), from_front: bool) {
         loop {
@@ -431,7 +447,9 @@ impl Summary {
     /// example [`crate::DumpFile::release`]) frees byte ranges of: once
     /// both threads are done reading, they share out releasing the pages
     /// they mapped, instead of leaving them all to the one thread that
-    /// unmaps them at exit.
+    /// unmaps them at exit (unless the helper thread got no processor in
+    /// time to begin: then exit, which unmaps faster than one thread
+    /// releasing, is left to do it).
     pub fn of_releasing(dump: &Dump<'_>, release: &(dyn Fn(Range<usize>) + Sync)) -> Summary {
         Summary::of_overlapping(dump, release, |_| {}, |_, ()| {}).0
     }
@@ -494,7 +512,7 @@ impl Summary {
             let summary = Summary::from_parts(dump, overview, counted);
             let then = then(&summary, meanwhile);
             if helped {
-                releases.run(release, false);
+                releases.share(release);
             }
             (summary, then)
         })
@@ -701,16 +719,33 @@ mod tests {
                 }
                 assert_eq!(joined, read, "pieces of {piece} bytes");
             }
-            // As Summary::of_releasing has them released, with the same summary.
+            // The caller shares the rest out once the helper has begun...
             let released = Mutex::new(0);
-            let summary = Summary::of_releasing(&dump, &|range| {
-                *released.lock().unwrap() += range.len();
-            });
+            let record = |range: Range<usize>| *released.lock().unwrap() += range.len();
+            let releases = Releases::new(&dump, 1000);
+            let first = releases.left.lock().unwrap().next();
+            assert_eq!(first, Some(0));
+            releases.share(&record);
+            let all: usize = read.iter().map(Range::len).sum();
+            let rest = all - read[0].len().min(1000);
+            assert_eq!(*released.lock().unwrap(), rest);
+            // ...and leaves them all to the exit when it has not.
+            let releases = Releases::new(&dump, 1000);
+            releases.share(&record);
+            releases.run(&record, true);
+            assert_eq!(*released.lock().unwrap(), rest);
+            // As Summary::of_releasing has them released: each byte at most
+            // once, and the same summary.
+            let released = Mutex::new(Vec::new());
+            let summary =
+                Summary::of_releasing(&dump, &|range| released.lock().unwrap().push(range));
             assert_eq!(summary, Summary::of(&dump));
-            assert_eq!(
-                released.into_inner().unwrap(),
-                read.iter().map(Range::len).sum()
-            );
+            let mut released = released.into_inner().unwrap();
+            released.sort_by_key(|r| r.start);
+            assert!(released.windows(2).all(|w| w[0].end <= w[1].start));
+            assert!(released
+                .iter()
+                .all(|r| read.iter().any(|x| x.start <= r.start && r.end <= x.end)));
         }
     }
 }
