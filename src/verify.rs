@@ -435,6 +435,14 @@ struct ObjectIndex<'a> {
     table: ObjectStartTable<'a>,
 }
 
+/// The lookups of an [`ObjectIndex`], on two slices that a loop keeps in
+/// registers: the groups and the table's packed entries.
+#[derive(Clone, Copy)]
+struct Lookup<'i> {
+    groups: &'i [[u64; GROUP]],
+    entries: &'i [[u8; 4]],
+}
+
 /// 64-bit words per group of [`ObjectIndex`]: four of bits, one of ranks.
 const GROUP: usize = 5;
 
@@ -471,15 +479,44 @@ impl<'a> ObjectIndex<'a> {
         ObjectIndex { groups, table }
     }
 
+    fn lookup(&self) -> Lookup<'_> {
+        Lookup {
+            groups: &self.groups,
+            entries: self.table.raw_bytes().as_chunks().0,
+        }
+    }
+
+    /// The object starting exactly at `offset`.
+    fn find(&self, offset: u64) -> Option<ObjectStart> {
+        self.table.get(self.lookup().rank(offset)?)
+    }
+
+    /// Whether an object with the 5-bit type `type_bits` starts exactly at
+    /// `offset`.
+    #[inline(always)]
+    fn has(&self, offset: u64, type_bits: u32) -> bool {
+        self.lookup().has(offset, type_bits)
+    }
+}
+
+impl Lookup<'_> {
+    /// Finds nothing.
+    const EMPTY: Lookup<'static> = Lookup {
+        groups: &[],
+        entries: &[],
+    };
+
     /// The rank (table entry) of the object starting exactly at `offset`.
     #[inline(always)]
     fn rank(&self, offset: u64) -> Option<usize> {
-        let word = usize::try_from(offset >> 3).ok()?;
+        // The word number with the offset's low three bits on top: one
+        // bounds check turns away misaligned offsets too.
+        let word = usize::try_from(offset.rotate_right(3)).ok()?;
         let group = self.groups.get(word >> 8)?;
         let j = (word >> 6) & 3;
         let bits = group[j];
         let bit = word & 63;
-        if offset & 7 != 0 || (bits >> bit) & 1 == 0 {
+        if (bits >> bit) & 1 == 0 {
             return None;
         }
         let ranks = group[4];
@@ -489,17 +526,13 @@ impl<'a> ObjectIndex<'a> {
         Some(rank as usize)
     }
 
-    /// The object starting exactly at `offset`.
-    fn find(&self, offset: u64) -> Option<ObjectStart> {
-        self.table.get(self.rank(offset)?)
-    }
-
     /// Whether an object with the 5-bit type `type_bits` starts exactly at
-    /// `offset`: the fast path of [`Self::find`], reading the table entry raw.
+    /// `offset`: the fast path of [`ObjectIndex::find`], reading the table
+    /// entry raw.
     #[inline(always)]
     fn has(&self, offset: u64, type_bits: u32) -> bool {
-        match self.rank(offset).and_then(|rank| self.table.raw_get(rank)) {
-            Some((_, t)) => t == type_bits,
+        match self.rank(offset).and_then(|rank| self.entries.get(rank)) {
+            Some(entry) => split_packed(u32::from_le_bytes(*entry)).1 == type_bits,
             None => false,
         }
     }
@@ -1209,9 +1242,14 @@ impl<'d, 'a> Verifier<'d, 'a> {
             .split_at(range.end)
             .0
             .split_at(range.start.saturating_sub(1));
-        let sound = cold_start.checked_sub(8).is_some_and(|high| {
-            with_previous.all_sound([header_size..=high, header_size..=high], allowed_types)
-        });
+        // Not a closure: that would be compiled without this function's
+        // target features.
+        let sound = match cold_start.checked_sub(8) {
+            Some(high) => {
+                with_previous.all_sound([header_size..=high, header_size..=high], allowed_types)
+            }
+            None => false,
+        };
         if sound {
             // Fast path: only the targets are left to check. A lean
             // loop passes the sound ones and stops at any other.
@@ -1852,6 +1890,9 @@ impl Targets<'_, '_, '_> {
         };
         let (data, class, lv_tag) = (self.data, &self.class, &self.lv_tag);
         let (heap_end, discardable) = (self.heap_end, self.discardable.clone());
+        // Without an index no type is of the Lisp-value class: an empty
+        // lookup keeps the test of the option out of the loop.
+        let starts = self.starts.map_or(Lookup::EMPTY, ObjectIndex::lookup);
         let mut counts = [0u64; CLASSES];
         let mut stop = from + rest.len() / 4;
         for (k, entry) in rest.chunks_exact(4).enumerate() {
@@ -1864,10 +1905,7 @@ impl Targets<'_, '_, '_> {
             let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
             let c = class[t];
             let ok = match c {
-                CLASS_LV => match self.starts {
-                    Some(starts) => starts.has(word, lv_tag[t]),
-                    None => false,
-                },
+                CLASS_LV => starts.has(word, lv_tag[t]),
                 CLASS_PTR_RAW => word > 0 && word < heap_end && !discardable.contains(&word),
                 CLASS_EMACS => i32::try_from(word as i64).is_ok(),
                 CLASS_NONE => true,
