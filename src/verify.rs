@@ -579,13 +579,18 @@ const FLOAT: u32 = LispType::Float as u32;
 
 /// What the relocation loop checks at a site, by relocation type: nothing,
 /// a Lisp-value target, a raw heap pointer, an emacs-relative value, or (out
-/// of line, they are few) a bignum or native-comp object.
-const CLASS_NONE: u8 = 0;
-const CLASS_LV: u8 = 1;
-const CLASS_PTR_RAW: u8 = 2;
-const CLASS_EMACS: u8 = 3;
-const CLASS_BIGNUM: u8 = 4;
-const CLASS_NATIVE: u8 = 5;
+/// of line, they are few) a bignum or native-comp object. An enum, so that
+/// a `match` on it needs no range check.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Class {
+    None,
+    Lv,
+    PtrRaw,
+    Emacs,
+    Bignum,
+    Native,
+}
 const CLASSES: usize = 6;
 
 /// Table entries (object starts plus dump relocations) from which the
@@ -1210,12 +1215,12 @@ impl<'d, 'a> Verifier<'d, 'a> {
         });
         let indexed = starts.is_some();
         let class = kinds.map(|kind| match kind {
-            RelocKind::DumpLispValue(_) if indexed => CLASS_LV,
-            RelocKind::DumpPtrRaw => CLASS_PTR_RAW,
-            RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => CLASS_EMACS,
-            RelocKind::Bignum if indexed => CLASS_BIGNUM,
-            RelocKind::NativeCompUnit | RelocKind::NativeSubr if indexed => CLASS_NATIVE,
-            _ => CLASS_NONE,
+            RelocKind::DumpLispValue(_) if indexed => Class::Lv,
+            RelocKind::DumpPtrRaw => Class::PtrRaw,
+            RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => Class::Emacs,
+            RelocKind::Bignum if indexed => Class::Bignum,
+            RelocKind::NativeCompUnit | RelocKind::NativeSubr if indexed => Class::Native,
+            _ => Class::None,
         });
         let lv_tag = kinds.map(|kind| match kind {
             RelocKind::DumpLispValue(t) => u32::from(t.tag()),
@@ -1294,11 +1299,11 @@ impl<'d, 'a> Verifier<'d, 'a> {
             }
         }
         for (class, name) in [
-            (CLASS_LV, "dump_lv_targets"),
-            (CLASS_PTR_RAW, "dump_ptr_raw_targets"),
-            (CLASS_EMACS, "emacs_relative_values"),
-            (CLASS_BIGNUM, "bignum_sites"),
-            (CLASS_NATIVE, "native_comp_sites"),
+            (Class::Lv, "dump_lv_targets"),
+            (Class::PtrRaw, "dump_ptr_raw_targets"),
+            (Class::Emacs, "emacs_relative_values"),
+            (Class::Bignum, "bignum_sites"),
+            (Class::Native, "native_comp_sites"),
         ] {
             check(checks, name).checked += examined[class as usize];
         }
@@ -1821,7 +1826,7 @@ struct Targets<'v, 'd, 'a> {
     heap_end: u64,
     discardable: std::ops::Range<u64>,
     kinds: [RelocKind; 32],
-    class: [u8; 32],
+    class: [Class; 32],
     lv_tag: [u32; 32],
     /// Sites examined per target check, indexed by class.
     examined: &'v mut [u64; CLASSES],
@@ -1841,14 +1846,15 @@ impl Targets<'_, '_, '_> {
         self.examined[class as usize] += 1;
         let ok = match class {
             // No closure here: it would be compiled without `popcnt`.
-            CLASS_LV => match self.starts {
+            Class::Lv => match self.starts {
                 Some(starts) => starts.has(word, self.lv_tag[t]),
                 None => false,
             },
-            CLASS_PTR_RAW => word > 0 && word < self.heap_end && !self.discardable.contains(&word),
-            CLASS_EMACS => i32::try_from(word as i64).is_ok(),
-            CLASS_NATIVE => self.native_ok(site, t),
-            _ => class == CLASS_NONE,
+            Class::PtrRaw => word > 0 && word < self.heap_end && !self.discardable.contains(&word),
+            Class::Emacs => i32::try_from(word as i64).is_ok(),
+            Class::Native => self.native_ok(site, t),
+            Class::None => true,
+            Class::Bignum => false,
         };
         if !ok {
             self.bad(checks, i, site, word, t);
@@ -1905,12 +1911,12 @@ impl Targets<'_, '_, '_> {
             let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
             let c = class[t];
             let ok = match c {
-                CLASS_LV => starts.has(word, lv_tag[t]),
-                CLASS_PTR_RAW => word > 0 && word < heap_end && !discardable.contains(&word),
-                CLASS_EMACS => i32::try_from(word as i64).is_ok(),
-                CLASS_NONE => true,
-                CLASS_NATIVE => self.native_ok(site, t),
-                _ => false,
+                Class::Lv => starts.has(word, lv_tag[t]),
+                Class::PtrRaw => word > 0 && word < heap_end && !discardable.contains(&word),
+                Class::Emacs => i32::try_from(word as i64).is_ok(),
+                Class::None => true,
+                Class::Native => self.native_ok(site, t),
+                Class::Bignum => false,
             };
             if !ok {
                 stop = from + k;
