@@ -1674,11 +1674,10 @@ impl<'d, 'a> Verifier<'d, 'a> {
 /// native-comp objects.
 struct SlotScan<'a> {
     data: &'a [u8],
-    early: crate::tables::DumpRelocTable<'a>,
-    /// Position of the cursor in `early` and the site there (`u64::MAX` past
-    /// the end).
-    cursor: usize,
+    /// The site of the cursor's entry in the EARLY table (`u64::MAX` past
+    /// the end) and the entries after it.
     next_site: u64,
+    rest: &'a [[u8; 4]],
     discardable_start: u64,
     /// Built-in symbols are self-representing: index × 48, below the size of
     /// their images in the discardable region.
@@ -1701,11 +1700,11 @@ impl<'a> SlotScan<'a> {
             .next()
             .map(|(_, t)| t)
             .expect("one table at least");
+        let mut rest = early.raw_bytes().as_chunks().0;
         SlotScan {
             data: v.dump.bytes(),
-            early,
-            cursor: 0,
-            next_site: early.raw_get(0).map_or(u64::MAX, |(site, _)| site),
+            next_site: next_site(&mut rest),
+            rest,
             discardable_start: h.discardable_start,
             symbol_limit: h.cold_start - h.discardable_start,
             sub_char_table: v.pvec.sub_char_table,
@@ -1718,13 +1717,11 @@ impl<'a> SlotScan<'a> {
     /// Moves the cursor to the first relocation at or after `site`.
     #[inline(always)]
     fn advance_to(&mut self, site: u64) {
-        while self.next_site < site {
-            self.cursor += 1;
-            self.next_site = self
-                .early
-                .raw_get(self.cursor)
-                .map_or(u64::MAX, |(site, _)| site);
+        let (mut next, mut rest) = (self.next_site, self.rest);
+        while next < site {
+            next = next_site(&mut rest);
         }
+        (self.next_site, self.rest) = (next, rest);
     }
 
     /// A fixnum, or a built-in symbol.
@@ -1786,15 +1783,18 @@ impl<'a> SlotScan<'a> {
         };
         // Runs of slots below the cursor's next relocation site are not
         // relocated: check them in a tight loop, then step over the
-        // relocated slot.
+        // relocated slot. The cursor stays in registers meanwhile.
+        let (mut next, mut rest) = (self.next_site, self.rest);
         let mut site = start;
         while site < stop {
-            self.advance_to(site);
-            if self.next_site == site {
+            while next < site {
+                next = next_site(&mut rest);
+            }
+            if next == site {
                 site += 8;
                 continue;
             }
-            let run_end = (self.next_site.min(stop) - start).div_ceil(8) * 8;
+            let run_end = (next.min(stop) - start).div_ceil(8) * 8;
             let run = &bytes[(site - start) as usize..run_end as usize];
             for (j, w) in run.chunks_exact(8).enumerate() {
                 let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
@@ -1804,6 +1804,20 @@ impl<'a> SlotScan<'a> {
             }
             site = start + run_end;
         }
+        (self.next_site, self.rest) = (next, rest);
+    }
+}
+
+/// The site of the first of `rest`'s packed relocations (`u64::MAX` when
+/// there is none), which it drops.
+#[inline(always)]
+fn next_site(rest: &mut &[[u8; 4]]) -> u64 {
+    match rest.split_first() {
+        Some((entry, tail)) => {
+            *rest = tail;
+            split_packed(u32::from_le_bytes(*entry)).0
+        }
+        None => u64::MAX,
     }
 }
 
