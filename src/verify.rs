@@ -878,8 +878,8 @@ impl<'d, 'a> Verifier<'d, 'a> {
             placed: 0,
             extents: 0,
         };
-        let mut entries = table.raw().enumerate();
-        let mut pending = entries.next();
+        let entries: &[[u8; 4]] = table.raw_bytes().as_chunks().0;
+        let decode = |entry: &[u8; 4]| split_packed(u32::from_le_bytes(*entry));
         match slots {
             Some(mut scan) => {
                 // Sorted: hot conses, symbols and strings that end before
@@ -887,9 +887,9 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 // check but the slots without a second look.
                 let discardable_start = self.header.discardable_start;
                 let mut quick = 0u64;
-                while let Some((i, (offset, t))) = pending {
-                    pending = entries.next();
-                    let next = pending.map(|(_, (o, _))| o);
+                for (i, entry) in entries.iter().enumerate() {
+                    let (offset, t) = decode(entry);
+                    let next = entries.get(i + 1).map(|entry| decode(entry).0);
                     let limit = next.map_or(discardable_start, |n| n.min(discardable_start));
                     match t {
                         CONS if offset + 16 <= limit && offset >= scan.scanned_to => {
@@ -910,9 +910,10 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 pass.checks[i_lisp_slots].absorb(scan.check);
             }
             None => {
-                while let Some((i, (offset, t))) = pending {
-                    pending = entries.next();
-                    pass.object(i, offset, t, pending.map(|(_, (o, _))| o), None);
+                for (i, entry) in entries.iter().enumerate() {
+                    let (offset, t) = decode(entry);
+                    let next = entries.get(i + 1).map(|entry| decode(entry).0);
+                    pass.object(i, offset, t, next, None);
                 }
             }
         }
