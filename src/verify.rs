@@ -461,6 +461,26 @@ impl<'a> ObjectIndex<'a> {
         }
     }
 
+    /// Sets the bits of the 8-aligned, ascending offsets of `table`, a bit
+    /// word at a time (about ten objects start in one).
+    fn set_ascending(groups: &mut [[u64; GROUP]], table: ObjectStartTable<'_>) {
+        let mut store = |index: u64, bits: u64| {
+            if let Some(group) = groups.get_mut((index >> 2) as usize) {
+                group[(index & 3) as usize] |= bits;
+            }
+        };
+        let (mut index, mut bits) = (0u64, 0u64);
+        for (offset, _) in table.raw() {
+            let word = offset >> 3;
+            if word >> 6 != index {
+                store(index, bits);
+                (index, bits) = (word >> 6, 0);
+            }
+            bits |= 1 << (word & 63);
+        }
+        store(index, bits);
+    }
+
     /// Only valid when `groups` has one bit set per entry of `table`, which
     /// is 8-aligned and strictly ascending.
     fn build(table: ObjectStartTable<'a>, mut groups: Vec<[u64; GROUP]>) -> ObjectIndex<'a> {
@@ -774,9 +794,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
         let hot = header_size..=discardable_start.min(tables_start).saturating_sub(1);
         let cold = cold_start.max(header_size)..=tables_start.saturating_sub(1);
         if table.all_sound([hot, cold], heap_tags) {
-            for (offset, _) in table.raw() {
-                ObjectIndex::set(&mut groups, offset);
-            }
+            ObjectIndex::set_ascending(&mut groups, table);
             return Some(ObjectIndex::build(table, groups));
         }
         let mut sorted = true;
