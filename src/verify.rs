@@ -435,6 +435,14 @@ struct ObjectIndex<'a> {
     table: ObjectStartTable<'a>,
 }
 
+/// The lookups of an [`ObjectIndex`], on two slices that a loop keeps in
+/// registers: the groups and the table's packed entries.
+#[derive(Clone, Copy)]
+struct Lookup<'i> {
+    groups: &'i [[u64; GROUP]],
+    entries: &'i [[u8; 4]],
+}
+
 /// 64-bit words per group of [`ObjectIndex`]: four of bits, one of ranks.
 const GROUP: usize = 5;
 
@@ -451,6 +459,26 @@ impl<'a> ObjectIndex<'a> {
         if let Some(group) = groups.get_mut((word >> 8) as usize) {
             group[((word >> 6) & 3) as usize] |= 1 << (word & 63);
         }
+    }
+
+    /// Sets the bits of the 8-aligned, ascending offsets of `table`, a bit
+    /// word at a time (about ten objects start in one).
+    fn set_ascending(groups: &mut [[u64; GROUP]], table: ObjectStartTable<'_>) {
+        let mut store = |index: u64, bits: u64| {
+            if let Some(group) = groups.get_mut((index >> 2) as usize) {
+                group[(index & 3) as usize] |= bits;
+            }
+        };
+        let (mut index, mut bits) = (0u64, 0u64);
+        for (offset, _) in table.raw() {
+            let word = offset >> 3;
+            if word >> 6 != index {
+                store(index, bits);
+                (index, bits) = (word >> 6, 0);
+            }
+            bits |= 1 << (word & 63);
+        }
+        store(index, bits);
     }
 
     /// Only valid when `groups` has one bit set per entry of `table`, which
@@ -471,15 +499,44 @@ impl<'a> ObjectIndex<'a> {
         ObjectIndex { groups, table }
     }
 
+    fn lookup(&self) -> Lookup<'_> {
+        Lookup {
+            groups: &self.groups,
+            entries: self.table.raw_bytes().as_chunks().0,
+        }
+    }
+
+    /// The object starting exactly at `offset`.
+    fn find(&self, offset: u64) -> Option<ObjectStart> {
+        self.table.get(self.lookup().rank(offset)?)
+    }
+
+    /// Whether an object with the 5-bit type `type_bits` starts exactly at
+    /// `offset`.
+    #[inline(always)]
+    fn has(&self, offset: u64, type_bits: u32) -> bool {
+        self.lookup().has(offset, type_bits)
+    }
+}
+
+impl Lookup<'_> {
+    /// Finds nothing.
+    const EMPTY: Lookup<'static> = Lookup {
+        groups: &[],
+        entries: &[],
+    };
+
     /// The rank (table entry) of the object starting exactly at `offset`.
     #[inline(always)]
     fn rank(&self, offset: u64) -> Option<usize> {
-        let word = usize::try_from(offset >> 3).ok()?;
+        // The word number with the offset's low three bits on top: one
+        // bounds check turns away misaligned offsets too.
+        let word = usize::try_from(offset.rotate_right(3)).ok()?;
         let group = self.groups.get(word >> 8)?;
         let j = (word >> 6) & 3;
         let bits = group[j];
         let bit = word & 63;
-        if offset & 7 != 0 || (bits >> bit) & 1 == 0 {
+        if (bits >> bit) & 1 == 0 {
             return None;
         }
         let ranks = group[4];
@@ -489,17 +546,13 @@ impl<'a> ObjectIndex<'a> {
         Some(rank as usize)
     }
 
-    /// The object starting exactly at `offset`.
-    fn find(&self, offset: u64) -> Option<ObjectStart> {
-        self.table.get(self.rank(offset)?)
-    }
-
     /// Whether an object with the 5-bit type `type_bits` starts exactly at
-    /// `offset`: the fast path of [`Self::find`], reading the table entry raw.
+    /// `offset`: the fast path of [`ObjectIndex::find`], reading the table
+    /// entry raw.
     #[inline(always)]
     fn has(&self, offset: u64, type_bits: u32) -> bool {
-        match self.rank(offset).and_then(|rank| self.table.raw_get(rank)) {
-            Some((_, t)) => t == type_bits,
+        match self.rank(offset).and_then(|rank| self.entries.get(rank)) {
+            Some(entry) => split_packed(u32::from_le_bytes(*entry)).1 == type_bits,
             None => false,
         }
     }
@@ -546,13 +599,18 @@ const FLOAT: u32 = LispType::Float as u32;
 
 /// What the relocation loop checks at a site, by relocation type: nothing,
 /// a Lisp-value target, a raw heap pointer, an emacs-relative value, or (out
-/// of line, they are few) a bignum or native-comp object.
-const CLASS_NONE: u8 = 0;
-const CLASS_LV: u8 = 1;
-const CLASS_PTR_RAW: u8 = 2;
-const CLASS_EMACS: u8 = 3;
-const CLASS_BIGNUM: u8 = 4;
-const CLASS_NATIVE: u8 = 5;
+/// of line, they are few) a bignum or native-comp object. An enum, so that
+/// a `match` on it needs no range check.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Class {
+    None,
+    Lv,
+    PtrRaw,
+    Emacs,
+    Bignum,
+    Native,
+}
 const CLASSES: usize = 6;
 
 /// Table entries (object starts plus dump relocations) from which the
@@ -736,9 +794,7 @@ impl<'d, 'a> Verifier<'d, 'a> {
         let hot = header_size..=discardable_start.min(tables_start).saturating_sub(1);
         let cold = cold_start.max(header_size)..=tables_start.saturating_sub(1);
         if table.all_sound([hot, cold], heap_tags) {
-            for (offset, _) in table.raw() {
-                ObjectIndex::set(&mut groups, offset);
-            }
+            ObjectIndex::set_ascending(&mut groups, table);
             return Some(ObjectIndex::build(table, groups));
         }
         let mut sorted = true;
@@ -840,8 +896,8 @@ impl<'d, 'a> Verifier<'d, 'a> {
             placed: 0,
             extents: 0,
         };
-        let mut entries = table.raw().enumerate();
-        let mut pending = entries.next();
+        let entries: &[[u8; 4]] = table.raw_bytes().as_chunks().0;
+        let decode = |entry: &[u8; 4]| split_packed(u32::from_le_bytes(*entry));
         match slots {
             Some(mut scan) => {
                 // Sorted: hot conses, symbols and strings that end before
@@ -849,9 +905,9 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 // check but the slots without a second look.
                 let discardable_start = self.header.discardable_start;
                 let mut quick = 0u64;
-                while let Some((i, (offset, t))) = pending {
-                    pending = entries.next();
-                    let next = pending.map(|(_, (o, _))| o);
+                for (i, entry) in entries.iter().enumerate() {
+                    let (offset, t) = decode(entry);
+                    let next = entries.get(i + 1).map(|entry| decode(entry).0);
                     let limit = next.map_or(discardable_start, |n| n.min(discardable_start));
                     match t {
                         CONS if offset + 16 <= limit && offset >= scan.scanned_to => {
@@ -872,9 +928,10 @@ impl<'d, 'a> Verifier<'d, 'a> {
                 pass.checks[i_lisp_slots].absorb(scan.check);
             }
             None => {
-                while let Some((i, (offset, t))) = pending {
-                    pending = entries.next();
-                    pass.object(i, offset, t, pending.map(|(_, (o, _))| o), None);
+                for (i, entry) in entries.iter().enumerate() {
+                    let (offset, t) = decode(entry);
+                    let next = entries.get(i + 1).map(|entry| decode(entry).0);
+                    pass.object(i, offset, t, next, None);
                 }
             }
         }
@@ -1177,12 +1234,12 @@ impl<'d, 'a> Verifier<'d, 'a> {
         });
         let indexed = starts.is_some();
         let class = kinds.map(|kind| match kind {
-            RelocKind::DumpLispValue(_) if indexed => CLASS_LV,
-            RelocKind::DumpPtrRaw => CLASS_PTR_RAW,
-            RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => CLASS_EMACS,
-            RelocKind::Bignum if indexed => CLASS_BIGNUM,
-            RelocKind::NativeCompUnit | RelocKind::NativeSubr if indexed => CLASS_NATIVE,
-            _ => CLASS_NONE,
+            RelocKind::DumpLispValue(_) if indexed => Class::Lv,
+            RelocKind::DumpPtrRaw => Class::PtrRaw,
+            RelocKind::EmacsPtrRaw | RelocKind::EmacsLispValue(_) => Class::Emacs,
+            RelocKind::Bignum if indexed => Class::Bignum,
+            RelocKind::NativeCompUnit | RelocKind::NativeSubr if indexed => Class::Native,
+            _ => Class::None,
         });
         let lv_tag = kinds.map(|kind| match kind {
             RelocKind::DumpLispValue(t) => u32::from(t.tag()),
@@ -1209,9 +1266,14 @@ impl<'d, 'a> Verifier<'d, 'a> {
             .split_at(range.end)
             .0
             .split_at(range.start.saturating_sub(1));
-        let sound = cold_start.checked_sub(8).is_some_and(|high| {
-            with_previous.all_sound([header_size..=high, header_size..=high], allowed_types)
-        });
+        // Not a closure: that would be compiled without this function's
+        // target features.
+        let sound = match cold_start.checked_sub(8) {
+            Some(high) => {
+                with_previous.all_sound([header_size..=high, header_size..=high], allowed_types)
+            }
+            None => false,
+        };
         if sound {
             // Fast path: only the targets are left to check. A lean
             // loop passes the sound ones and stops at any other.
@@ -1256,11 +1318,11 @@ impl<'d, 'a> Verifier<'d, 'a> {
             }
         }
         for (class, name) in [
-            (CLASS_LV, "dump_lv_targets"),
-            (CLASS_PTR_RAW, "dump_ptr_raw_targets"),
-            (CLASS_EMACS, "emacs_relative_values"),
-            (CLASS_BIGNUM, "bignum_sites"),
-            (CLASS_NATIVE, "native_comp_sites"),
+            (Class::Lv, "dump_lv_targets"),
+            (Class::PtrRaw, "dump_ptr_raw_targets"),
+            (Class::Emacs, "emacs_relative_values"),
+            (Class::Bignum, "bignum_sites"),
+            (Class::Native, "native_comp_sites"),
         ] {
             check(checks, name).checked += examined[class as usize];
         }
@@ -1631,11 +1693,10 @@ impl<'d, 'a> Verifier<'d, 'a> {
 /// native-comp objects.
 struct SlotScan<'a> {
     data: &'a [u8],
-    early: crate::tables::DumpRelocTable<'a>,
-    /// Position of the cursor in `early` and the site there (`u64::MAX` past
-    /// the end).
-    cursor: usize,
+    /// The site of the cursor's entry in the EARLY table (`u64::MAX` past
+    /// the end) and the entries after it.
     next_site: u64,
+    rest: &'a [[u8; 4]],
     discardable_start: u64,
     /// Built-in symbols are self-representing: index × 48, below the size of
     /// their images in the discardable region.
@@ -1658,11 +1719,11 @@ impl<'a> SlotScan<'a> {
             .next()
             .map(|(_, t)| t)
             .expect("one table at least");
+        let mut rest = early.raw_bytes().as_chunks().0;
         SlotScan {
             data: v.dump.bytes(),
-            early,
-            cursor: 0,
-            next_site: early.raw_get(0).map_or(u64::MAX, |(site, _)| site),
+            next_site: next_site(&mut rest),
+            rest,
             discardable_start: h.discardable_start,
             symbol_limit: h.cold_start - h.discardable_start,
             sub_char_table: v.pvec.sub_char_table,
@@ -1675,13 +1736,11 @@ impl<'a> SlotScan<'a> {
     /// Moves the cursor to the first relocation at or after `site`.
     #[inline(always)]
     fn advance_to(&mut self, site: u64) {
-        while self.next_site < site {
-            self.cursor += 1;
-            self.next_site = self
-                .early
-                .raw_get(self.cursor)
-                .map_or(u64::MAX, |(site, _)| site);
+        let (mut next, mut rest) = (self.next_site, self.rest);
+        while next < site {
+            next = next_site(&mut rest);
         }
+        (self.next_site, self.rest) = (next, rest);
     }
 
     /// A fixnum, or a built-in symbol.
@@ -1743,15 +1802,18 @@ impl<'a> SlotScan<'a> {
         };
         // Runs of slots below the cursor's next relocation site are not
         // relocated: check them in a tight loop, then step over the
-        // relocated slot.
+        // relocated slot. The cursor stays in registers meanwhile.
+        let (mut next, mut rest) = (self.next_site, self.rest);
         let mut site = start;
         while site < stop {
-            self.advance_to(site);
-            if self.next_site == site {
+            while next < site {
+                next = next_site(&mut rest);
+            }
+            if next == site {
                 site += 8;
                 continue;
             }
-            let run_end = (self.next_site.min(stop) - start).div_ceil(8) * 8;
+            let run_end = (next.min(stop) - start).div_ceil(8) * 8;
             let run = &bytes[(site - start) as usize..run_end as usize];
             for (j, w) in run.chunks_exact(8).enumerate() {
                 let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
@@ -1761,6 +1823,20 @@ impl<'a> SlotScan<'a> {
             }
             site = start + run_end;
         }
+        (self.next_site, self.rest) = (next, rest);
+    }
+}
+
+/// The site of the first of `rest`'s packed relocations (`u64::MAX` when
+/// there is none), which it drops.
+#[inline(always)]
+fn next_site(rest: &mut &[[u8; 4]]) -> u64 {
+    match rest.split_first() {
+        Some((entry, tail)) => {
+            *rest = tail;
+            split_packed(u32::from_le_bytes(*entry)).0
+        }
+        None => u64::MAX,
     }
 }
 
@@ -1783,7 +1859,7 @@ struct Targets<'v, 'd, 'a> {
     heap_end: u64,
     discardable: std::ops::Range<u64>,
     kinds: [RelocKind; 32],
-    class: [u8; 32],
+    class: [Class; 32],
     lv_tag: [u32; 32],
     /// Sites examined per target check, indexed by class.
     examined: &'v mut [u64; CLASSES],
@@ -1803,14 +1879,15 @@ impl Targets<'_, '_, '_> {
         self.examined[class as usize] += 1;
         let ok = match class {
             // No closure here: it would be compiled without `popcnt`.
-            CLASS_LV => match self.starts {
+            Class::Lv => match self.starts {
                 Some(starts) => starts.has(word, self.lv_tag[t]),
                 None => false,
             },
-            CLASS_PTR_RAW => word > 0 && word < self.heap_end && !self.discardable.contains(&word),
-            CLASS_EMACS => i32::try_from(word as i64).is_ok(),
-            CLASS_NATIVE => self.native_ok(site, t),
-            _ => class == CLASS_NONE,
+            Class::PtrRaw => word > 0 && word < self.heap_end && !self.discardable.contains(&word),
+            Class::Emacs => i32::try_from(word as i64).is_ok(),
+            Class::Native => self.native_ok(site, t),
+            Class::None => true,
+            Class::Bignum => false,
         };
         if !ok {
             self.bad(checks, i, site, word, t);
@@ -1852,6 +1929,9 @@ impl Targets<'_, '_, '_> {
         };
         let (data, class, lv_tag) = (self.data, &self.class, &self.lv_tag);
         let (heap_end, discardable) = (self.heap_end, self.discardable.clone());
+        // Without an index no type is of the Lisp-value class: an empty
+        // lookup keeps the test of the option out of the loop.
+        let starts = self.starts.map_or(Lookup::EMPTY, ObjectIndex::lookup);
         let mut counts = [0u64; CLASSES];
         let mut stop = from + rest.len() / 4;
         for (k, entry) in rest.chunks_exact(4).enumerate() {
@@ -1864,15 +1944,12 @@ impl Targets<'_, '_, '_> {
             let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
             let c = class[t];
             let ok = match c {
-                CLASS_LV => match self.starts {
-                    Some(starts) => starts.has(word, lv_tag[t]),
-                    None => false,
-                },
-                CLASS_PTR_RAW => word > 0 && word < heap_end && !discardable.contains(&word),
-                CLASS_EMACS => i32::try_from(word as i64).is_ok(),
-                CLASS_NONE => true,
-                CLASS_NATIVE => self.native_ok(site, t),
-                _ => false,
+                Class::Lv => starts.has(word, lv_tag[t]),
+                Class::PtrRaw => word > 0 && word < heap_end && !discardable.contains(&word),
+                Class::Emacs => i32::try_from(word as i64).is_ok(),
+                Class::None => true,
+                Class::Native => self.native_ok(site, t),
+                Class::Bignum => false,
             };
             if !ok {
                 stop = from + k;
