@@ -1,36 +1,65 @@
 #!/usr/bin/env bash
 # Benchmark: whole-process `pdmp info` on the installed Emacs's dump against
-# its anchor, `readelf -h` on the Emacs executable, in the same hyperfine run.
-# Needs: emacs, hyperfine, readelf (binutils). Usage: bench/info.sh
-# RT=1 runs hyperfine (and so every measured process) at real-time priority
-# (chrt, as root): on a machine shared with builds, the closest thing to an
-# idle machine, where pdmp's helper thread finds its second core free.
+# its anchor, `readelf -h` on the Emacs executable, in the same run.
+# Goal: info <= 2 x readelf.
+#
+# One long hyperfine run measures each command at a different moment of the
+# other tenants' work, so the commands run in short alternating batches
+# (BATCHES hyperfine runs of BATCH runs each, every command in each batch)
+# and the per-run times are pooled into medians.
+#
+# BASELINE=path/to/older/pdmp adds that binary's `info` to each batch
+# (before/after figures). RT=1 runs everything at real-time priority (chrt,
+# as root): on a machine shared with builds, the closest thing to an idle
+# machine, where pdmp's helper thread finds its second core free.
+# Needs: emacs, hyperfine, readelf (binutils); valgrind for instructions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-dump=$(emacs -Q --batch --eval "(princ (cdr (assq 'dump-file-name (pdumper-stats))))")
+command -v hyperfine >/dev/null || { echo "install hyperfine (apt-get install -y hyperfine)"; exit 2; }
+cargo build --release --quiet --bin pdmp
+dump=${1:-$(emacs -Q --batch --eval "(princ (cdr (assq 'dump-file-name (pdumper-stats))))")}
 exe=$(readlink -f "$(command -v emacs)")
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+BATCHES=${BATCHES:-10}
+BATCH=${BATCH:-40}
 prio=()
 if [ "${RT:-0}" = 1 ]; then prio=(chrt -f 10); fi
-"${prio[@]}" hyperfine -N --warmup 50 --runs "${RUNS:-500}" --export-json target/bench-info.json \
-  "target/release/pdmp info $dump" \
-  "target/release/pdmp info --json $dump" \
-  "target/release/pdmp --version" \
-  "readelf -h $exe"
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - <<'PY'
-import json
-r = {x["command"]: x for x in json.load(open("target/bench-info.json"))["results"]}
-anchor = next(v for k, v in r.items() if k.startswith("readelf"))
-for k, v in r.items():
-    print(f"{k}: mean {v['mean']*1e3:.2f} ms, median {v['median']*1e3:.2f} ms, "
-          f"user {v['user']*1e3:.2f} ms, system {v['system']*1e3:.2f} ms, "
-          f"ratio to readelf (median) {v['median']/anchor['median']:.2f}")
-PY
+pdmp=target/release/pdmp
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+for b in $(seq "$BATCHES"); do
+  cut -d' ' -f1 /proc/loadavg >>"$out/loadavg"
+  "${prio[@]}" hyperfine -N --warmup 20 --runs "$BATCH" --style none \
+    --export-json "$out/batch.$b.json" \
+    "$pdmp info $dump" \
+    "$pdmp info --json $dump" \
+    "$pdmp --version" \
+    ${BASELINE:+"$BASELINE info $dump"} \
+    "readelf -h $exe" >/dev/null
+done
+cut -d' ' -f1 /proc/loadavg >>"$out/loadavg"
+echo "dump: $dump; ${RT:+RT=$RT, }$BATCHES batches of $BATCH runs each"
+
+python3 - "$out" <<'EOF'
+import glob, json, statistics, sys
+out = sys.argv[1]
+times, batch_medians = {}, {}
+for f in sorted(glob.glob(out + "/batch.*.json")):
+    for r in json.load(open(f))["results"]:
+        times.setdefault(r["command"], []).extend(t * 1e3 for t in r["times"])
+        batch_medians.setdefault(r["command"], []).append(r["median"] * 1e3)
+anchor = next(k for k in times if k.startswith("readelf"))
+la = [float(l) for l in open(out + "/loadavg")]
+print("load average (1 min) at batch starts: %.2f-%.2f" % (min(la), max(la)))
+m = statistics.median(times[anchor])
+for k, xs in times.items():
+    ratios = [b / a for b, a in zip(batch_medians[k], batch_medians[anchor])]
+    print("%s: median %.2f ms (%d runs), ratio to readelf %.2f (batches %.2f-%.2f)"
+          % (k, statistics.median(xs), len(xs), statistics.median(xs) / m, min(ratios), max(ratios)))
+EOF
 # Instructions executed, which the machine's load does not disturb.
 if command -v valgrind >/dev/null; then
-  for cmd in "target/release/pdmp info $dump" "readelf -h $exe"; do
+  for cmd in "$pdmp info $dump" "readelf -h $exe"; do
     refs=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null $cmd 2>&1 >/dev/null |
       sed -n 's/.*refs: *//p')
     echo "instructions: $cmd: $refs"
