@@ -243,13 +243,11 @@ fn report_row_by_row(file: &str, s: &pdmp::summary::Summary) -> String {
     overview.add_row(vec!["magic", "DUMPEDGNUEMACS (dump complete)"]);
     overview.add_row(vec!["fingerprint", &s.fingerprint]);
     if let Some(list) = s.hash_list {
-        let length = list
-            .length
-            .map_or("not a plain vector".to_string(), |n| n.to_string());
-        overview.add_row(vec![
-            "hash list".to_string(),
-            format!("offset {}, {length} entries", list.offset),
-        ]);
+        let entries = match list.length {
+            Some(n) => format!("offset {}, {n} entries", list.offset),
+            None => format!("offset {} (not a plain vector)", list.offset),
+        };
+        overview.add_row(vec!["hash list".to_string(), entries]);
     }
     if s.trailing_bytes > 0 {
         overview.add_row(vec![

@@ -143,7 +143,7 @@ fn print_overview(file: &str, s: &Overview) -> Early {
     if let Some(list) = s.hash_list {
         let entries = match list.length {
             Some(n) => format!("offset {}, {n} entries", list.offset),
-            None => format!("offset {}, not a plain vector entries", list.offset),
+            None => format!("offset {} (not a plain vector)", list.offset),
         };
         overview.push(["hash list", &entries]);
     }
