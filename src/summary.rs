@@ -310,16 +310,7 @@ impl<'a> Work<'a> {
             objects: ([0; 32], [0; 64], 0),
         };
         loop {
-            let piece = {
-                // A thread that panicked holding the lock left the range whole.
-                let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
-                if from_front {
-                    left.next()
-                } else {
-                    left.next_back()
-                }
-            };
-            let Some(mut piece) = piece else {
+            let Some(mut piece) = take_piece(&self.left, from_front) else {
                 return counted;
             };
             let mut table = 0;
@@ -354,6 +345,17 @@ impl<'a> Work<'a> {
                 }
             }
         }
+    }
+}
+
+/// The next piece number left, from the front or the back of `left`.
+fn take_piece(left: &Mutex<Range<usize>>, from_front: bool) -> Option<usize> {
+    // A thread that panicked holding the lock left the range whole.
+    let mut left = left.lock().unwrap_or_else(|e| e.into_inner());
+    if from_front {
+        left.next()
+    } else {
+        left.next_back()
     }
 }
 
@@ -412,15 +414,9 @@ impl Releases {
     /// Releases pieces, from the front or the back, until none is left.
     fn run(&self, release: &(dyn Fn(Range<usize>) + Sync), from_front: bool) {
         loop {
-            let piece = {
-                let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
-                if from_front {
-                    left.next()
-                } else {
-                    left.next_back()
-                }
+            let Some(mut piece) = take_piece(&self.left, from_front) else {
+                return;
             };
-            let Some(mut piece) = piece else { return };
             for range in &self.read {
                 let pieces = range.len().div_ceil(self.piece);
                 if piece < pieces {
