@@ -113,22 +113,22 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__compress)
-            opts="-o -f -q -h --output --fast --force --json --color --quiet --help"
+            opts="-q -o -f -h --color --quiet --output --fast --force --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -139,22 +139,22 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__decompress)
-            opts="-o -f -q -h --output --force --json --color --quiet --help"
+            opts="-q -o -f -h --color --quiet --output --force --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -165,12 +165,16 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__diff)
-            opts="-q -h --json --all --fail-on-growth --max-growth --top --strings --emacs --color --quiet --help"
+            opts="-q -h --color --quiet --json --all --fail-on-growth --max-growth --top --strings --emacs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --fail-on-growth)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -191,10 +195,6 @@ _pdmp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -203,12 +203,16 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__dump)
-            opts="-o -q -h --output --layout --preferred-base --json --color --quiet --help"
+            opts="-q -o -h --color --quiet --output --layout --preferred-base --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -225,10 +229,6 @@ _pdmp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -237,12 +237,16 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__embed)
-            opts="-o -q -h --exe --output --append --force --check --json --color --quiet --help"
+            opts="-q -o -h --color --quiet --exe --output --append --force --check --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --exe)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -259,10 +263,6 @@ _pdmp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -271,22 +271,22 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__extract)
-            opts="-o -q -h --output --json --color --quiet --help"
+            opts="-q -o -h --color --quiet --output --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -297,18 +297,18 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__generate)
-            opts="-q -h --out-dir --color --quiet --help"
+            opts="-q -h --color --quiet --out-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --out-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --out-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -501,7 +501,7 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__info)
-            opts="-q -h --json --color --quiet --help"
+            opts="-q -h --color --quiet --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -519,12 +519,16 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__relocate)
-            opts="-o -q -h --dump-base --emacs-basis --exe --load-bias --lispsym --preferred-base --output --dry-run --json --color --quiet --help"
+            opts="-q -o -h --color --quiet --dump-base --emacs-basis --exe --load-bias --lispsym --preferred-base --output --dry-run --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --dump-base)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -557,10 +561,6 @@ _pdmp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -569,12 +569,16 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__stats)
-            opts="-q -h --top --json --csv --symbol --emacs --color --quiet --help"
+            opts="-q -h --color --quiet --top --json --csv --symbol --emacs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --top)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -587,10 +591,6 @@ _pdmp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -599,22 +599,22 @@ _pdmp() {
             return 0
             ;;
         pdmp__subcmd__verify)
-            opts="-q -h --exe --emacs --json --color --quiet --help"
+            opts="-q -h --color --quiet --exe --emacs --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --exe)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --emacs)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

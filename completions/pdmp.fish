@@ -45,39 +45,42 @@ complete -c pdmp -n "__fish_pdmp_needs_command" -f -a "help" -d 'Print this mess
 complete -c pdmp -n "__fish_pdmp_using_subcommand info" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
 always\t''
 never\t''"
-complete -c pdmp -n "__fish_pdmp_using_subcommand info" -l json -d 'Print one JSON document instead of tables'
 complete -c pdmp -n "__fish_pdmp_using_subcommand info" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
+complete -c pdmp -n "__fish_pdmp_using_subcommand info" -l json -d 'Print one JSON document instead of tables'
 complete -c pdmp -n "__fish_pdmp_using_subcommand info" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
+always\t''
+never\t''"
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l fail-on-growth -d 'Exit 1 only if the file grew by more than this many percent' -r
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l max-growth -d 'Exit 1 only if the file grew by more than this many bytes' -r
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l top -d 'Entries in the retained-size ranking and in the symbol lists shown' -r
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l strings -d 'Most string text diffs to show' -r
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l emacs -d 'An Emacs executable that wrote one of the dumps (for built-in symbol names); give it twice for two executables' -r -F
-complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
-always\t''
-never\t''"
+complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l json -d 'Print one JSON document instead of tables'
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -l all -d 'Show unchanged figures and every added, removed and changed symbol'
-complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -l exe -d 'Check that the dump\'s fingerprint occurs in this executable, and look for the native-comp files next to it' -r -F
-complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -l emacs -d 'Verify the dump this Emacs would load (default: `emacs` on PATH) against its executable' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
 always\t''
 never\t''"
-complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -l json -d 'Print one JSON document instead of tables'
+complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -l exe -d 'Check that the dump\'s fingerprint occurs in this executable, and look for the native-comp files next to it' -r -F
+complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -l emacs -d 'Verify the dump this Emacs would load (default: `emacs` on PATH) against its executable' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
+complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -l json -d 'Print one JSON document instead of tables'
 complete -c pdmp -n "__fish_pdmp_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l top -d 'Entries in each ranking (largest objects, top retainers)' -r
-complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l symbol -d 'Show what the symbol NAME retains, by type' -r
-complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l emacs -d 'The Emacs executable that wrote the dump (for built-in symbol names)' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
 always\t''
 never\t''"
+complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l top -d 'Entries in each ranking (largest objects, top retainers)' -r
+complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l symbol -d 'Show what the symbol NAME retains, by type' -r
+complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l emacs -d 'The Emacs executable that wrote the dump (for built-in symbol names)' -r -F
+complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l json -d 'Print one JSON document instead of tables'
 complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -l csv -d 'Print CSV rows (section,region,kind,pvec,name,offset,count,bytes,retained)'
-complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
+always\t''
+never\t''"
 complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l dump-base -d 'Address the dump is mapped at (its byte 0)' -r
 complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l emacs-basis -d 'Run-time address of the executable\'s `Vpurify_flag` (emacs_basis)' -r
 complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l exe -d 'Recover emacs_basis and lispsym from this executable (the one the dump was made with)' -r -F
@@ -85,64 +88,61 @@ complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l load-bias -d 'Whe
 complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l lispsym -d 'Run-time address of `lispsym`. Default: emacs_basis plus the offset the dump implies' -r
 complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l preferred-base -d 'Write a dump pre-relocated for this dump base (recorded in a trailer) instead of an image' -r
 complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -s o -l output -d 'Where to write the image (or the pre-relocated dump); replaced atomically' -r -F
-complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
-always\t''
-never\t''"
+complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l dry-run -d 'Relocate in memory and report, but write nothing'
 complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -l json -d 'Print one JSON document instead of tables'
-complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand relocate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pdmp -n "__fish_pdmp_using_subcommand embed" -l exe -d 'The executable to copy (never modified)' -r -F
-complete -c pdmp -n "__fish_pdmp_using_subcommand embed" -s o -l output -d 'Where to write the executable carrying the dump' -r -F
-complete -c pdmp -n "__fish_pdmp_using_subcommand embed" -l check -d 'Report whether BIN carries a dump, in which mode, and whether it pairs' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand embed" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
 always\t''
 never\t''"
+complete -c pdmp -n "__fish_pdmp_using_subcommand embed" -l exe -d 'The executable to copy (never modified)' -r -F
+complete -c pdmp -n "__fish_pdmp_using_subcommand embed" -s o -l output -d 'Where to write the executable carrying the dump' -r -F
+complete -c pdmp -n "__fish_pdmp_using_subcommand embed" -l check -d 'Report whether BIN carries a dump, in which mode, and whether it pairs' -r -F
+complete -c pdmp -n "__fish_pdmp_using_subcommand embed" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand embed" -l append -d 'Append the dump and a trailer instead of adding an ELF section'
 complete -c pdmp -n "__fish_pdmp_using_subcommand embed" -l force -d 'Embed even when the dump\'s fingerprint does not occur in BIN'
 complete -c pdmp -n "__fish_pdmp_using_subcommand embed" -l json -d 'Print one JSON document instead of a table'
-complete -c pdmp -n "__fish_pdmp_using_subcommand embed" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand embed" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pdmp -n "__fish_pdmp_using_subcommand extract" -s o -l output -d 'The dump file to write' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand extract" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
 always\t''
 never\t''"
-complete -c pdmp -n "__fish_pdmp_using_subcommand extract" -l json -d 'Print one JSON document instead of a table'
+complete -c pdmp -n "__fish_pdmp_using_subcommand extract" -s o -l output -d 'The dump file to write' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand extract" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
+complete -c pdmp -n "__fish_pdmp_using_subcommand extract" -l json -d 'Print one JSON document instead of a table'
 complete -c pdmp -n "__fish_pdmp_using_subcommand extract" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pdmp -n "__fish_pdmp_using_subcommand compress" -s o -l output -d 'Output file. Default: DUMP.pdmpz' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand compress" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
 always\t''
 never\t''"
+complete -c pdmp -n "__fish_pdmp_using_subcommand compress" -s o -l output -d 'Output file. Default: DUMP.pdmpz' -r -F
+complete -c pdmp -n "__fish_pdmp_using_subcommand compress" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand compress" -l fast -d 'Low zstd level: much faster to write, a little larger'
 complete -c pdmp -n "__fish_pdmp_using_subcommand compress" -s f -l force -d 'Replace OUT if it exists'
 complete -c pdmp -n "__fish_pdmp_using_subcommand compress" -l json -d 'Print one JSON document instead of a table'
-complete -c pdmp -n "__fish_pdmp_using_subcommand compress" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand compress" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pdmp -n "__fish_pdmp_using_subcommand decompress" -s o -l output -d 'Output file. Default: IN without its .pdmpz extension' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand decompress" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
 always\t''
 never\t''"
+complete -c pdmp -n "__fish_pdmp_using_subcommand decompress" -s o -l output -d 'Output file. Default: IN without its .pdmpz extension' -r -F
+complete -c pdmp -n "__fish_pdmp_using_subcommand decompress" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand decompress" -s f -l force -d 'Replace OUT if it exists'
 complete -c pdmp -n "__fish_pdmp_using_subcommand decompress" -l json -d 'Print one JSON document instead of a table'
-complete -c pdmp -n "__fish_pdmp_using_subcommand decompress" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand decompress" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdmp -n "__fish_pdmp_using_subcommand dump" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
+always\t''
+never\t''"
 complete -c pdmp -n "__fish_pdmp_using_subcommand dump" -s o -l output -d 'The dump to write (written to a temporary file, then renamed)' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand dump" -l layout -d 'Header layout and pvec numbering of this Emacs version' -r -f -a "emacs-27\t''
 emacs-28\t''
 emacs-29\t''
 emacs-30\t''"
 complete -c pdmp -n "__fish_pdmp_using_subcommand dump" -l preferred-base -d 'Pre-relocate for this address (hex with 0x, 64 KiB aligned); loading there then needs no relocation' -r
-complete -c pdmp -n "__fish_pdmp_using_subcommand dump" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
-always\t''
-never\t''"
-complete -c pdmp -n "__fish_pdmp_using_subcommand dump" -l json -d 'Print one JSON document instead of a table'
 complete -c pdmp -n "__fish_pdmp_using_subcommand dump" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
+complete -c pdmp -n "__fish_pdmp_using_subcommand dump" -l json -d 'Print one JSON document instead of a table'
 complete -c pdmp -n "__fish_pdmp_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pdmp -n "__fish_pdmp_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand generate" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is not set'
 always\t''
 never\t''"
+complete -c pdmp -n "__fish_pdmp_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
 complete -c pdmp -n "__fish_pdmp_using_subcommand generate" -s q -l quiet -d 'Print no notes on stderr (errors are still printed)'
 complete -c pdmp -n "__fish_pdmp_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdmp -n "__fish_pdmp_using_subcommand help; and not __fish_seen_subcommand_from info diff verify stats relocate embed extract compress decompress dump generate help" -f -a "info" -d 'Show the header, regions, tables and object counts of a dump'

@@ -14,7 +14,6 @@ const EXTENSION: &str = "pdmpz";
 /// Inputs smaller than this finish too fast to need a progress bar.
 const PROGRESS_THRESHOLD: u64 = 1 << 20;
 
-/// Compress a dump into a .pdmpz container (relocation-aware, then zstd).
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   pdmp compress emacs.pdmp                 # writes emacs.pdmp.pdmpz
@@ -41,7 +40,6 @@ pub struct CompressArgs {
     json: bool,
 }
 
-/// Decompress a .pdmpz container back into the exact original dump.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   pdmp decompress emacs.pdmp.pdmpz         # writes emacs.pdmp

@@ -11,8 +11,6 @@ use pdmp::Dump;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Compare two dumps: header, regions, objects and relocations with deltas,
-/// then symbols added, removed and changed, by content rather than offset.
 #[derive(clap::Args)]
 #[command(
     after_help = "Exit status: 0 same content (offsets may differ), 1 different (or, with a \

@@ -20,7 +20,6 @@ enum LayoutArg {
     Emacs30,
 }
 
-/// Write a dump (reference layout) of the heap that Emacs Lisp sources build.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   pdmp dump init.el -o init.pdmp

@@ -7,7 +7,6 @@ use pdmp::DumpFile;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Embed a dump in a copy of its executable, or check an executable.
 #[derive(clap::Args)]
 #[command(
     after_help = "The dump goes into an allocated ELF section `.pdmp` (kept by strip) at a

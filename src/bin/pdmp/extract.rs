@@ -5,7 +5,6 @@ use pdmp::embed::{self, Extraction};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Write the dump an executable carries (section or appended) to a file, bit-exact.
 #[derive(clap::Args)]
 #[command(
     after_help = "Exits 2, writing nothing, when the executable carries no dump or a damaged

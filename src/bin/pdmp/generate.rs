@@ -7,7 +7,6 @@ use clap_complete::Shell;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Write shell completions and man pages (for packagers; hidden from --help).
 #[derive(clap::Args)]
 pub struct Args {
     /// Directory that receives completions/ and man/.

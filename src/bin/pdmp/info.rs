@@ -9,7 +9,6 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Show the header, regions, tables and object counts of a dump.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   pdmp info                      # the dump of the Emacs on PATH (else a built-in sample)

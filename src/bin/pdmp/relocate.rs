@@ -11,11 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-/// Apply a dump's relocations for given addresses, as Emacs does when it loads it.
-///
-/// Writes the memory image Emacs would hold after the EARLY phase (every
-/// arithmetic relocation applied; bignum and native-comp relocations are
-/// counted as skipped), and reports the pages each phase writes.
 #[derive(clap::Args)]
 #[command(after_help = "ADDR is hexadecimal with 0x, or decimal.
 

@@ -10,8 +10,6 @@ use pdmp::symbol::SymbolNames;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Count and bytes per type and region, page relocation density, and what
-/// each object and symbol retains.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   pdmp stats                          # the dump of the Emacs on PATH

@@ -10,7 +10,6 @@ use pdmp::verify::{verify_bytes, Status, Verification};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Check that a dump is sound and, optionally, that it pairs with an executable.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   pdmp verify emacs.pdmp                  # structural checks only
