@@ -8,6 +8,15 @@
 # (BATCHES hyperfine runs of BATCH runs each, every command in each batch)
 # and the per-run times are pooled into medians.
 #
+# The batches also run `pdmp info` on a fresh copy of the dump (written by
+# cp): how fast the same bytes read depends on how the page cache holds
+# them. A file written in one go (cp; likewise a dump Emacs has just
+# written) sits in large folios, so mapping its pages is cheap; one read
+# back after eviction through page faults (Emacs's loader maps the dump,
+# and so does pdmp) sits in 4 KiB folios, and every page then costs the
+# kernel more to map and unmap. The installed dump on a machine that has
+# been up a while is usually in the second state.
+#
 # BASELINE=path/to/older/pdmp adds that binary's `info` to each batch
 # (before/after figures). RT=1 runs everything at real-time priority (chrt,
 # as root): on a machine shared with builds, the closest thing to an idle
@@ -27,12 +36,15 @@ pdmp=target/release/pdmp
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+fresh=$out/fresh-copy.pdmp
+cp "$dump" "$fresh"
 for b in $(seq "$BATCHES"); do
   cut -d' ' -f1 /proc/loadavg >>"$out/loadavg"
   "${prio[@]}" hyperfine -N --warmup 20 --runs "$BATCH" --style none \
     --export-json "$out/batch.$b.json" \
     "$pdmp info $dump" \
     "$pdmp info --json $dump" \
+    "$pdmp info $fresh" \
     "$pdmp --version" \
     ${BASELINE:+"$BASELINE info $dump"} \
     "readelf -h $exe" >/dev/null
