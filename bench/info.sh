@@ -8,14 +8,17 @@
 # (BATCHES hyperfine runs of BATCH runs each, every command in each batch)
 # and the per-run times are pooled into medians.
 #
-# The batches also run `pdmp info` on a fresh copy of the dump (written by
-# cp): how fast the same bytes read depends on how the page cache holds
-# them. A file written in one go (cp; likewise a dump Emacs has just
-# written) sits in large folios, so mapping its pages is cheap; one read
-# back after eviction through page faults (Emacs's loader maps the dump,
-# and so does pdmp) sits in 4 KiB folios, and every page then costs the
-# kernel more to map and unmap. The installed dump on a machine that has
-# been up a while is usually in the second state.
+# The batches also run `pdmp info` on two copies of the dump, because how
+# fast the same bytes read depends on how the page cache holds them:
+# - a fresh copy, written by cp in one go (as Emacs writes a new dump): the
+#   cache holds it in large folios, and mapping its pages is cheap;
+# - a copy dropped from the cache and then read first by pdmp, which asks
+#   for huge pages on its maps (DumpFile::open): the cache reads it back in
+#   huge folios, cheaper still.
+# A dump read back through plain page faults (as Emacs's loader maps it, and
+# as pdmp did before it asked) sits in 4 KiB folios, and every page then
+# costs the kernel several times more to map and unmap: the installed dump on
+# a machine that has been up a while is usually in that state.
 #
 # BASELINE=path/to/older/pdmp adds that binary's `info` to each batch
 # (before/after figures). RT=1 runs everything at real-time priority (chrt,
@@ -38,6 +41,11 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fresh=$out/fresh-copy.pdmp
 cp "$dump" "$fresh"
+first=$out/read-first-by-pdmp.pdmp
+cp "$dump" "$first"
+sync "$first"
+dd if="$first" iflag=nocache count=0 status=none # drops the copy's cached pages
+"$pdmp" info "$first" >/dev/null
 for b in $(seq "$BATCHES"); do
   cut -d' ' -f1 /proc/loadavg >>"$out/loadavg"
   "${prio[@]}" hyperfine -N --warmup 20 --runs "$BATCH" --style none \
@@ -45,6 +53,7 @@ for b in $(seq "$BATCHES"); do
     "$pdmp info $dump" \
     "$pdmp info --json $dump" \
     "$pdmp info $fresh" \
+    "$pdmp info $first" \
     "$pdmp --version" \
     ${BASELINE:+"$BASELINE info $dump"} \
     "readelf -h $exe" >/dev/null
