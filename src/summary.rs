@@ -8,8 +8,10 @@ use crate::pvec::PvecDetection;
 use crate::tables::{DumpRelocTable, EmacsRelocValue, ObjectStartTable, RelocKind};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::ops::Range;
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, Receiver, RecvError, TryRecvError};
 use std::sync::Mutex;
+use std::thread::ScopedJoinHandle;
+use std::time::{Duration, Instant};
 
 /// Object starts by tag, vectorlikes by pvec type, unreadable vector headers.
 type ObjectCounts = ([u64; 32], [u64; 64], u64);
@@ -235,6 +237,38 @@ impl Overview {
                 length: dump.hash_list_len(),
             }),
         }
+    }
+}
+
+/// How long one of the two counting threads polls before it sleeps while
+/// it waits for the other. Those waits last about one piece of work, while
+/// a processor that has gone idle can take longer than that to wake up again
+/// (0.4-1.2 ms on this project's 2-core VM, where an idle virtual processor
+/// halts; bench/info.sh). A polling thread stays awake, and yields its
+/// processor each time round in case the other thread is waiting for it.
+const POLL_FOR: Duration = Duration::from_millis(2);
+
+/// The next message on `channel`: polled for [`POLL_FOR`], then waited for.
+fn receive_soon<T>(channel: &Receiver<T>) -> Result<T, RecvError> {
+    let start = Instant::now();
+    loop {
+        match channel.try_recv() {
+            Ok(message) => return Ok(message),
+            Err(TryRecvError::Disconnected) => return Err(RecvError),
+            Err(TryRecvError::Empty) if start.elapsed() < POLL_FOR => std::thread::yield_now(),
+            Err(TryRecvError::Empty) => return channel.recv(),
+        }
+    }
+}
+
+/// Joins `thread` (polled for [`POLL_FOR`] first), passing its panic on.
+fn join_soon(thread: ScopedJoinHandle<'_, ()>) {
+    let start = Instant::now();
+    while !thread.is_finished() && start.elapsed() < POLL_FOR {
+        std::thread::yield_now();
+    }
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
     }
 }
 
@@ -465,8 +499,8 @@ impl Summary {
     ) -> (Summary, T) {
         let work = Work::new(dump, PIECE);
         let releases = Releases::new(dump, RELEASE_PIECE);
-        // The caller tells the helper when it is done reading, the helper
-        // hands over its counts. One that panicked drops its sender, which
+        // The helper hands over its counts; the caller, done reading, then
+        // lets it release pages. One that panicked drops its sender, which
         // ends the other's wait all the same.
         let (caller_done, caller_done_rx) = sync_channel::<()>(1);
         let (helper_counts, helper_counts_rx) = sync_channel::<Counted>(1);
@@ -475,40 +509,43 @@ impl Summary {
             let helper = std::thread::Builder::new().spawn_scoped(scope, move || {
                 // Err: the caller stopped waiting (it panicked).
                 let _ = helper_counts.send(work.count(true));
-                // Err: the caller is done reading.
-                let _ = caller_done_rx.recv();
+                // Err: the caller has the counts (or panicked).
+                let _ = receive_soon(&caller_done_rx);
                 releases.run(release, true);
             });
             let overview = Overview::of(dump);
             let meanwhile = meanwhile(&overview);
             let mut counted = work.count(false);
-            drop(caller_done);
-            let helped = match helper {
-                Ok(helper) => {
-                    match helper_counts_rx.recv() {
-                        Ok(theirs) => {
-                            for (mine, theirs) in counted.relocs.iter_mut().zip(theirs.relocs) {
-                                mine.0.iter_mut().zip(theirs.0).for_each(|(x, y)| *x += y);
-                                mine.1.iter_mut().zip(theirs.1).for_each(|(x, y)| *x += y);
-                            }
-                            counted.objects = merge(counted.objects, theirs.objects);
+            // None: no thread could be started; the caller counted everything.
+            let mut helper = helper.ok();
+            if helper.is_some() {
+                let theirs = receive_soon(&helper_counts_rx);
+                // Only now may the helper release pages. Were both threads
+                // on one processor (the scheduler may keep them there), a
+                // helper that released as soon as it had sent its counts
+                // would keep the caller waiting for the processor.
+                drop(caller_done);
+                match theirs {
+                    Ok(theirs) => {
+                        for (mine, theirs) in counted.relocs.iter_mut().zip(theirs.relocs) {
+                            mine.0.iter_mut().zip(theirs.0).for_each(|(x, y)| *x += y);
+                            mine.1.iter_mut().zip(theirs.1).for_each(|(x, y)| *x += y);
                         }
-                        // The helper panicked before sending: pass its panic on.
-                        Err(_) => match helper.join() {
-                            Err(panic) => std::panic::resume_unwind(panic),
-                            // A helper that returns has sent its counts.
-                            Ok(()) => unreachable!("the helper ended without its counts"),
-                        },
+                        counted.objects = merge(counted.objects, theirs.objects);
                     }
-                    true
+                    // The helper panicked before sending: its join passes the
+                    // panic on (a helper that returns has sent its counts).
+                    Err(_) => {
+                        join_soon(helper.take().expect("checked above"));
+                        unreachable!("the helper ended without its counts")
+                    }
                 }
-                // No thread could be started: the caller counted everything.
-                Err(_) => false,
-            };
+            }
             let summary = Summary::from_parts(dump, overview, counted);
             let then = then(&summary, meanwhile);
-            if helped {
+            if let Some(helper) = helper {
                 releases.share(release);
+                join_soon(helper);
             }
             (summary, then)
         })
