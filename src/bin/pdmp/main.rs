@@ -87,8 +87,6 @@ enum Command {
 /// stdout.
 #[no_mangle]
 extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
-    // The heap counter runs only when asked for (the test of the variable
-    // frees what it allocated before counting starts).
     // One malloc arena for every thread: glibc would give `info`'s helper
     // thread an arena of its own, reserving and trimming 128 MiB of address
     // space while the other thread takes page faults on the dump (about
@@ -97,6 +95,8 @@ extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> lib
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
     }
+    // The heap counter runs only when asked for (the test of the variable
+    // frees what it allocated before counting starts).
     let measure_peak = std::env::var_os("PDMP_PEAK_HEAP").is_some();
     if measure_peak {
         pdmp::peak::enable();
