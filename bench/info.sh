@@ -17,8 +17,9 @@
 #   huge folios, cheaper still.
 # A dump read back through plain page faults (as Emacs's loader maps it, and
 # as pdmp did before it asked) sits in 4 KiB folios, and every page then
-# costs the kernel several times more to map and unmap: the installed dump on
-# a machine that has been up a while is usually in that state.
+# costs the kernel several times more to map and unmap. The installed dump
+# is usually in that state: a copy extracted from Debian's package with
+# dpkg-deb -x reads as slowly as the installed file.
 #
 # BASELINE=path/to/older/pdmp adds that binary's `info` to each batch
 # (before/after figures). RT=1 runs everything at real-time priority (chrt,
