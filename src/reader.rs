@@ -887,7 +887,11 @@ impl<R: Read> Reader<R> {
                         .filter(|&n| n <= 0x10_FFFF)
                         .ok_or_else(|| self.error(format!("invalid character \\N{{{name}}}")))?
                 } else {
-                    unicode_names2::character(&name)
+                    // No Unicode name starts with a hyphen, and unicode_names2
+                    // overflows on one that does.
+                    Some(&name)
+                        .filter(|name| !name.starts_with('-'))
+                        .and_then(|name| unicode_names2::character(name))
                         .map(u32::from)
                         .ok_or_else(|| self.error(format!("unknown character name {name}")))?
                 }
