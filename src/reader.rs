@@ -889,9 +889,12 @@ impl<R: Read> Reader<R> {
                 } else {
                     // No Unicode name starts with a hyphen, and unicode_names2
                     // overflows on one that does.
-                    Some(&name)
-                        .filter(|name| !name.starts_with('-'))
-                        .and_then(|name| unicode_names2::character(name))
+                    let found = if name.starts_with('-') {
+                        None
+                    } else {
+                        unicode_names2::character(&name)
+                    };
+                    found
                         .map(u32::from)
                         .ok_or_else(|| self.error(format!("unknown character name {name}")))?
                 }
