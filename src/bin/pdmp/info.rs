@@ -100,67 +100,22 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         // The tables that need no counts are formatted while the helper
         // thread counts, the rest, and the report printed in one write, while
         // it releases pages.
-        Summary::of_overlapping(
-            &dump,
-            &release,
-            |overview| print_overview(&file, overview),
-            |summary, early| print!("{}", print_human(early, summary)),
-        );
+        Summary::of_overlapping(&dump, &release, print_overview, |summary, early| {
+            print!("{}", print_human(&file, early, summary))
+        });
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// The parts of the report that need no counts, formatted ahead.
 struct Early {
-    /// The overview table and the byte counts.
-    head: String,
     /// The regions and tables.
     middle: String,
     /// The emacs relocations by kind.
     tail: String,
 }
 
-fn print_overview(file: &str, s: &Overview) -> Early {
-    let numbering = match s.pvec_numbering.numbering {
-        Some(n) => n.name(),
-        None => "unknown",
-    };
-    let mut head = String::with_capacity(4 << 10);
-    let mut overview = Rows::new();
-    overview.push(["file", file]);
-    overview.push(["size", &format!("{} bytes", s.size)]);
-    overview.push([
-        "layout",
-        &format!("{}: {}", s.layout.name(), s.layout.describe()),
-    ]);
-    overview.push([
-        "pvec numbering",
-        &format!("{numbering} ({})", s.pvec_numbering.evidence.join("; ")),
-    ]);
-    overview.push(["magic", "DUMPEDGNUEMACS (dump complete)"]);
-    overview.push(["fingerprint", &s.fingerprint]);
-    if let Some(list) = s.hash_list {
-        let entries = match list.length {
-            Some(n) => format!("offset {}, {n} entries", list.offset),
-            None => format!("offset {} (not a plain vector)", list.offset),
-        };
-        overview.push(["hash list", &entries]);
-    }
-    if s.trailing_bytes > 0 {
-        overview.push([
-            "trailing bytes",
-            &format!("{} after the last table", s.trailing_bytes),
-        ]);
-    }
-    overview.print(&mut head, &[]);
-    let b = s.byte_counts;
-    writeln!(
-        head,
-        "Byte counts: header={} hot={} discardable={} cold={}",
-        b.header, b.hot, b.discardable, b.cold
-    )
-    .expect("a String takes any text");
-
+fn print_overview(s: &Overview) -> Early {
     let mut middle = String::with_capacity(4 << 10);
     let r = &s.regions;
     let mut regions = Rows::new();
@@ -197,23 +152,59 @@ fn print_overview(file: &str, s: &Overview) -> Early {
 
     let mut tail = String::with_capacity(1 << 10);
     print_counts(&mut tail, "emacs relocations by kind", &s.emacs_relocs);
-    Early { head, middle, tail }
+    Early { middle, tail }
 }
 
-/// The whole report: `early` with the counts put in their places.
-fn print_human(early: Early, s: &Summary) -> String {
-    let Early {
-        head: mut out,
-        middle,
-        tail,
-    } = early;
+/// The whole report: the overview table (which shows the pvec numbering,
+/// detected after the counting), the byte and relocation counts, `early`,
+/// and the counted tables.
+fn print_human(file: &str, early: Early, s: &Summary) -> String {
+    let numbering = match s.pvec_numbering.numbering {
+        Some(n) => n.name(),
+        None => "unknown",
+    };
+    let mut out = String::with_capacity(16 << 10);
+    let mut overview = Rows::new();
+    overview.push(["file", file]);
+    overview.push(["size", &format!("{} bytes", s.size)]);
+    overview.push([
+        "layout",
+        &format!("{}: {}", s.layout.name(), s.layout.describe()),
+    ]);
+    overview.push([
+        "pvec numbering",
+        &format!("{numbering} ({})", s.pvec_numbering.evidence.join("; ")),
+    ]);
+    overview.push(["magic", "DUMPEDGNUEMACS (dump complete)"]);
+    overview.push(["fingerprint", &s.fingerprint]);
+    if let Some(list) = s.hash_list {
+        let entries = match list.length {
+            Some(n) => format!("offset {}, {n} entries", list.offset),
+            None => format!("offset {} (not a plain vector)", list.offset),
+        };
+        overview.push(["hash list", &entries]);
+    }
+    if s.trailing_bytes > 0 {
+        overview.push([
+            "trailing bytes",
+            &format!("{} after the last table", s.trailing_bytes),
+        ]);
+    }
+    overview.print(&mut out, &[]);
+    let b = s.byte_counts;
+    writeln!(
+        out,
+        "Byte counts: header={} hot={} discardable={} cold={}",
+        b.header, b.hot, b.discardable, b.cold
+    )
+    .expect("a String takes any text");
     writeln!(
         out,
         "Reloc counts: hot={} discardable={}",
         s.reloc_counts.hot, s.reloc_counts.discardable
     )
     .expect("a String takes any text");
-    out.push_str(&middle);
+    out.push_str(&early.middle);
     let mut relocs = Rows::new();
     for phase in &s.relocations {
         for (kind, count) in &phase.by_kind.0 {
@@ -224,7 +215,7 @@ fn print_human(early: Early, s: &Summary) -> String {
     relocs.print(&mut out, &["phase", "relocation kind", "count"]);
     print_counts(&mut out, "object starts by Lisp type", &s.object_starts);
     print_counts(&mut out, "vectorlike objects by pvec type", &s.vectorlike);
-    out.push_str(&tail);
+    out.push_str(&early.tail);
     out
 }
 
