@@ -22,11 +22,11 @@
 # dpkg-deb -x reads as slowly as the installed file.
 #
 # pdmp itself is timed as `cargo install` puts it (README, Install): a
-# copy of the build. The build as the linker left it in target/release is
-# timed too, for comparison: the linker writes its output through a memory
-# map, so the page cache holds that file in 4 KiB folios as well, and
-# mapping its code at start-up costs about 0.2 ms more than mapping the
-# installed copy's (`pdmp --version`, measured in the same batches).
+# copy of the build, which the page cache holds in large folios. The build
+# as the linker left it in target/release is timed too: the linker writes
+# its output through a memory map, so a freshly linked binary sits in
+# 4 KiB folios, and mapping its code at start-up then cost 0.15-0.2 ms
+# more than the copy's (`pdmp --version`, interleaved runs).
 #
 # BASELINE=path/to/older/pdmp adds that binary's `info` to each batch
 # (before/after figures). RT=1 runs everything at real-time priority (chrt,
