@@ -539,8 +539,8 @@ impl Summary {
             let theirs = helper.as_ref().map(|_| receive_soon(&helper_counts_rx));
             // The detection reads the objects the hash list points at, which
             // lie scattered over the hot region. Done before the counting, it
-            // made pdmp info 0.15-0.26 ms slower (bench/info.sh); now the
-            // counting has mapped those pages, and none has been released.
+            // made pdmp info 0.06-0.27 ms slower (interleaved runs, README);
+            // now the counting has mapped those pages, and none is released.
             let pvec_numbering = dump.pvec_numbering();
             if let Some(theirs) = theirs {
                 // Only now may the helper release pages. Were both threads

@@ -100,7 +100,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         // The tables that need no counts are formatted while the helper
         // thread counts, the rest, and the report printed in one write, while
         // it releases pages.
-        Summary::of_overlapping(&dump, &release, print_overview, |summary, early| {
+        Summary::of_overlapping(&dump, &release, print_early, |summary, early| {
             print!("{}", print_human(&file, early, summary))
         });
     }
@@ -115,7 +115,7 @@ struct Early {
     tail: String,
 }
 
-fn print_overview(s: &Overview) -> Early {
+fn print_early(s: &Overview) -> Early {
     let mut middle = String::with_capacity(4 << 10);
     let r = &s.regions;
     let mut regions = Rows::new();
