@@ -47,7 +47,7 @@ linked=target/release/pdmp
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-cargo install --quiet --path . --bin pdmp --target-dir target --root "$out/installed"
+cargo install --quiet --locked --path . --bin pdmp --target-dir target --root "$out/installed"
 pdmp=$out/installed/bin/pdmp
 fresh=$out/fresh-copy.pdmp
 cp "$dump" "$fresh"
