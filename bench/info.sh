@@ -28,11 +28,17 @@
 # 4 KiB folios, and mapping its code at start-up then cost 0.15-0.2 ms
 # more than the copy's (`pdmp --version`, interleaved runs).
 #
+# Two floors run in the same batches (bench/info_floor.c, built static like
+# pdmp): a C program that only maps the dump and reads one byte of each page
+# `pdmp info` reads, and one that also counts what `pdmp info` counts, on
+# one thread; its totals are checked against `pdmp info --json` first.
+#
 # BASELINE=path/to/older/pdmp adds that binary's `info` to each batch
 # (before/after figures). RT=1 runs everything at real-time priority (chrt,
 # as root): on a machine shared with builds, the closest thing to an idle
 # machine, where pdmp's helper thread finds its second core free.
-# Needs: emacs, hyperfine, readelf (binutils); valgrind for instructions.
+# Needs: emacs, hyperfine, readelf (binutils), a C compiler with static
+# glibc (gcc, libc6-dev); valgrind for instructions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { echo "install hyperfine (apt-get install -y hyperfine)"; exit 2; }
@@ -49,6 +55,18 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cargo install --quiet --locked --path . --bin pdmp --target-dir target --root "$out/installed"
 pdmp=$out/installed/bin/pdmp
+floor=$out/info_floor
+cc -O2 -static -o "$floor" bench/info_floor.c
+# The counting floor must count what pdmp counts.
+want=$("$pdmp" info --json "$dump" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print("relocations %d hot %d objects %d vectorlike %d pvec_types %d" % (
+    sum(p["total"] for p in d["relocations"]), d["reloc_counts"]["hot"],
+    sum(d["object_starts"].values()), d["object_starts"].get("vectorlike", 0),
+    len(d["vectorlike"])))')
+got=$("$floor" count "$dump")
+[ "$got" = "$want" ] || { echo "info_floor counts '$got', pdmp '$want'"; exit 2; }
 fresh=$out/fresh-copy.pdmp
 cp "$dump" "$fresh"
 first=$out/read-first-by-pdmp.pdmp
@@ -67,6 +85,8 @@ for b in $(seq "$BATCHES"); do
     "$pdmp --version" \
     "$linked info $dump" \
     "$linked --version" \
+    "$floor touch $dump" \
+    "$floor count $dump" \
     ${BASELINE:+"$BASELINE info $dump"} \
     "readelf -h $exe" >/dev/null
 done
